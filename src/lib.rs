@@ -1,0 +1,8 @@
+//! siaga — a SIP gateway for an emergency number (112).
+//!
+//! # Layout
+//!
+//! - [`sip`]: SIP messages (parse, print, ingress checks), transactions (RFC 3261 §17),
+//!   the seat registrar, transports.
+//! - [`config`]: one strict serde tree loaded from TOML with `SIAGA__SECTION__KEY` overrides.
+pub mod sip;

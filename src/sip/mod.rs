@@ -1,0 +1,1 @@
+//! SIP signalling: messages, ingress checks, transactions, registrar, transports.
