@@ -1,1 +1,2 @@
 //! SIP signalling: messages, ingress checks, transactions, registrar, transports.
+pub mod message;
