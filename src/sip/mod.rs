@@ -1,2 +1,4 @@
 //! SIP signalling: messages, ingress checks, transactions, registrar, transports.
+pub mod header;
 pub mod message;
+pub mod reply;
