@@ -1,4 +1,6 @@
 //! SIP signalling: messages, ingress checks, transactions, registrar, transports.
 pub mod header;
+pub mod ingress;
 pub mod message;
+pub mod parse;
 pub mod reply;

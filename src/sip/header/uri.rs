@@ -69,13 +69,9 @@ impl Uri {
     }
 
     fn parse_sip(&mut self, rest: &str, header: &'static str) -> Result<(), HeaderError> {
-        let (rest, headers) = match rest.split_once('?') {
-            Some((r, h)) => (r, Some(h.to_string())),
-            None => (rest, None),
-        };
-        self.headers = headers;
-        // The user part may itself hold ';' (RFC 4475 §3.1.1.9), so split at '@' first.
-        let host_part = match rest.rfind('@') {
+        // The user part may itself hold ';', '?' and ',' (RFC 4475 §3.1.1.2, §3.1.1.9), so
+        // split at the first '@' before looking for parameters or `?headers`.
+        let host_part = match rest.find('@') {
             Some(at) => {
                 let userinfo = &rest[..at];
                 let user = userinfo.split_once(':').map_or(userinfo, |(u, _)| u);
@@ -89,6 +85,13 @@ impl Uri {
                 &rest[at + 1..]
             }
             None => rest,
+        };
+        let host_part = match host_part.split_once('?') {
+            Some((before, headers)) => {
+                self.headers = Some(headers.to_string());
+                before
+            }
+            None => host_part,
         };
         let (hostport, params) = host_part.split_at(host_part.find(';').unwrap_or(host_part.len()));
         self.params = Params::parse(params, header)?;
@@ -178,6 +181,14 @@ mod tests {
         let u = Uri::parse("sip:user;par=u%40example.net@example.com", "R-URI").unwrap();
         assert_eq!(u.user.as_deref(), Some("user;par=u%40example.net"));
         assert_eq!(u.host, "example.com");
+        let odd = "sip:1_unusual.URI~(to-be!sure)&isn't+it$/crazy?,/;;*:&it+has=1,weird!*pas$wo~d_too.(doesn't-it)@example.com";
+        assert_eq!(Uri::parse(odd, "R-URI").unwrap().host, "example.com");
+        let escaped =
+            Uri::parse("sip:user@example.com?Route=%3Csip:example.com%3E", "R-URI").unwrap();
+        assert_eq!(
+            escaped.headers.as_deref(),
+            Some("Route=%3Csip:example.com%3E")
+        );
     }
 
     #[test]
