@@ -1,4 +1,5 @@
 //! SIP signalling: messages, ingress checks, transactions, registrar, transports.
+pub mod framing;
 pub mod header;
 pub mod ingress;
 pub mod message;

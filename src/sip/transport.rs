@@ -1,0 +1,234 @@
+//! The only socket code for SIP: UDP receive loops, TCP accept and per-connection framing.
+//! Everything received becomes an [`Inbound`] for the endpoint driver; everything to send
+//! goes through [`Outbound::send`], which only ever answers on the socket or connection a
+//! peer used (the gateway never dials a host named in a message).
+
+use super::framing::{Frame, StreamFramer};
+use super::transaction::{Peer, Transport};
+use dashmap::DashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream, UdpSocket};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, info, warn};
+
+/// Bytes that arrived from a peer.
+#[derive(Debug)]
+pub struct Inbound {
+    /// Who sent them, over which transport.
+    pub from: Peer,
+    /// One datagram, or one frame cut from a stream.
+    pub bytes: Vec<u8>,
+}
+
+/// Sends bytes to peers over the bound sockets and live TCP connections.
+#[derive(Clone, Debug)]
+pub struct Outbound {
+    udp: Arc<Vec<Arc<UdpSocket>>>,
+    tcp: Arc<DashMap<SocketAddr, mpsc::Sender<Vec<u8>>>>,
+}
+
+impl Outbound {
+    /// Sends to `to`. UDP goes out of the socket of the same address family; TCP only on a
+    /// connection the peer opened. Failures are logged, never fatal.
+    pub fn send(&self, to: Peer, bytes: Vec<u8>) {
+        match to.transport {
+            Transport::Udp => {
+                let socket = self
+                    .udp
+                    .iter()
+                    .find(|s| s.local_addr().is_ok_and(|a| a.is_ipv4() == to.addr.is_ipv4()));
+                match socket {
+                    Some(socket) => {
+                        if let Err(err) = socket.try_send_to(&bytes, to.addr) {
+                            debug!(peer = %to.addr, %err, "udp send failed");
+                        }
+                    }
+                    None => debug!(peer = %to.addr, "no udp socket for this address family"),
+                }
+            }
+            Transport::Tcp => match self.tcp.get(&to.addr) {
+                Some(conn) => {
+                    if conn.try_send(bytes).is_err() {
+                        debug!(peer = %to.addr, "tcp connection queue full or closed");
+                    }
+                }
+                None => debug!(peer = %to.addr, "no tcp connection to this peer"),
+            },
+        }
+    }
+
+    /// Live TCP connections.
+    pub fn tcp_connections(&self) -> usize {
+        self.tcp.len()
+    }
+}
+
+/// Limits for the transport tasks.
+#[derive(Debug, Clone)]
+pub struct TransportSettings {
+    /// Largest message accepted (UDP datagram or TCP frame).
+    pub max_message_bytes: usize,
+    /// A TCP connection idle this long is closed.
+    pub tcp_idle_timeout: std::time::Duration,
+}
+
+/// Starts receive tasks for the bound sockets. Returns the sender side for the driver.
+pub fn start(
+    udp: Vec<UdpSocket>,
+    tcp: Vec<TcpListener>,
+    settings: TransportSettings,
+    inbound: mpsc::Sender<Inbound>,
+    shutdown: CancellationToken,
+    tasks: &mut tokio::task::JoinSet<()>,
+) -> Outbound {
+    let udp: Vec<Arc<UdpSocket>> = udp.into_iter().map(Arc::new).collect();
+    let outbound = Outbound {
+        udp: Arc::new(udp.clone()),
+        tcp: Arc::new(DashMap::new()),
+    };
+    for socket in udp {
+        let (inbound, shutdown, max) = (inbound.clone(), shutdown.clone(), settings.max_message_bytes);
+        tasks.spawn(async move {
+            tokio::select! {
+                () = udp_loop(socket, max, inbound) => {}
+                () = shutdown.cancelled() => {}
+            }
+        });
+    }
+    for listener in tcp {
+        let (inbound, shutdown, settings) = (inbound.clone(), shutdown.clone(), settings.clone());
+        let connections = outbound.tcp.clone();
+        tasks.spawn(async move {
+            tokio::select! {
+                () = accept_loop(listener, settings, inbound, connections, shutdown.clone()) => {}
+                () = shutdown.cancelled() => {}
+            }
+        });
+    }
+    outbound
+}
+
+async fn udp_loop(socket: Arc<UdpSocket>, max: usize, inbound: mpsc::Sender<Inbound>) {
+    // One byte more than the cap tells an oversized datagram from one that fits exactly.
+    let mut buffer = vec![0u8; max + 1];
+    loop {
+        let (len, addr) = match socket.recv_from(&mut buffer).await {
+            Ok(received) => received,
+            Err(err) => {
+                // ICMP port-unreachable surfaces here on some systems; keep serving.
+                debug!(%err, "udp receive error");
+                continue;
+            }
+        };
+        if len > max {
+            warn!(peer = %addr, len, "oversized datagram dropped");
+            continue;
+        }
+        let from = Peer {
+            transport: Transport::Udp,
+            addr,
+        };
+        if inbound
+            .send(Inbound {
+                from,
+                bytes: buffer[..len].to_vec(),
+            })
+            .await
+            .is_err()
+        {
+            return;
+        }
+    }
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    settings: TransportSettings,
+    inbound: mpsc::Sender<Inbound>,
+    connections: Arc<DashMap<SocketAddr, mpsc::Sender<Vec<u8>>>>,
+    shutdown: CancellationToken,
+) {
+    loop {
+        let (stream, addr) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(err) => {
+                warn!(%err, "tcp accept failed");
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let (tx, rx) = mpsc::channel(256);
+        connections.insert(addr, tx);
+        let (inbound, settings, connections, shutdown) =
+            (inbound.clone(), settings.clone(), connections.clone(), shutdown.clone());
+        tokio::spawn(async move {
+            debug!(peer = %addr, "tcp connection opened");
+            tokio::select! {
+                () = serve_connection(stream, addr, rx, settings, inbound) => {}
+                () = shutdown.cancelled() => {}
+            }
+            connections.remove(&addr);
+            debug!(peer = %addr, "tcp connection closed");
+        });
+    }
+}
+
+async fn serve_connection(
+    stream: TcpStream,
+    addr: SocketAddr,
+    mut outgoing: mpsc::Receiver<Vec<u8>>,
+    settings: TransportSettings,
+    inbound: mpsc::Sender<Inbound>,
+) {
+    let (mut reader, mut writer) = stream.into_split();
+    let mut framer = StreamFramer::new(settings.max_message_bytes);
+    let mut buffer = vec![0u8; 16 * 1024];
+    let from = Peer {
+        transport: Transport::Tcp,
+        addr,
+    };
+    loop {
+        tokio::select! {
+            read = tokio::time::timeout(settings.tcp_idle_timeout, reader.read(&mut buffer)) => {
+                let len = match read {
+                    Ok(Ok(0)) | Ok(Err(_)) => return,
+                    Ok(Ok(len)) => len,
+                    Err(_) => {
+                        info!(peer = %addr, "idle tcp connection closed");
+                        return;
+                    }
+                };
+                framer.push(&buffer[..len]);
+                loop {
+                    match framer.next_frame() {
+                        Ok(None) => break,
+                        Ok(Some(Frame::KeepAlive)) => {
+                            // RFC 5626 §3.5.1: answer a CRLFCRLF ping with a CRLF pong.
+                            if writer.write_all(b"\r\n").await.is_err() {
+                                return;
+                            }
+                        }
+                        Ok(Some(Frame::Message(bytes))) => {
+                            if inbound.send(Inbound { from, bytes }).await.is_err() {
+                                return;
+                            }
+                        }
+                        Err(err) => {
+                            warn!(peer = %addr, %err, "tcp framing error, closing");
+                            return;
+                        }
+                    }
+                }
+            }
+            out = outgoing.recv() => {
+                let Some(bytes) = out else { return };
+                if writer.write_all(&bytes).await.is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
