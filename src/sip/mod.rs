@@ -5,3 +5,4 @@ pub mod ingress;
 pub mod message;
 pub mod parse;
 pub mod reply;
+pub mod rate_limit;
