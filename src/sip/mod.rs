@@ -2,3 +2,4 @@
 pub mod header;
 pub mod message;
 pub mod reply;
+pub mod transaction;
