@@ -4,5 +4,6 @@ pub mod header;
 pub mod ingress;
 pub mod message;
 pub mod parse;
-pub mod reply;
 pub mod rate_limit;
+pub mod reply;
+pub mod transaction;

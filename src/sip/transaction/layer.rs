@@ -1,0 +1,296 @@
+//! [`TransactionLayer`]: the table of live transactions and the handle/poll surface.
+
+use std::collections::{HashMap, VecDeque};
+use std::time::Instant;
+
+use super::key::AckKey;
+use super::machine::{Entry, Machine};
+use super::{client, client_invite, server, server_invite};
+use super::{Action, Peer, Role, Timers, TransactionError, Transmit, TxEvent, TxKey};
+use crate::sip::message::{Message, Method, Request, Response};
+
+/// Zero-length timers (D, I, J, K over TCP) fire within the call that armed them; this bounds
+/// the loop should a misconfigured T1 of zero keep re-arming a retransmission at `now`.
+const MAX_IMMEDIATE_FIRINGS: usize = 8;
+
+/// Every live client and server transaction, with the queues the shell drains.
+///
+/// Terminated transactions are removed at once (a [`TxEvent::Terminated`] reports it), so the
+/// table only holds transactions whose timers still run: [`TransactionLayer::len`] is bounded
+/// by the traffic of the last 64*T1 seconds.
+#[derive(Debug)]
+pub struct TransactionLayer {
+    timers: Timers,
+    txns: HashMap<TxKey, Entry>,
+    /// 2xx ACK matching for server INVITE transactions in Accepted (RFC 6026 §7.1).
+    acks: HashMap<AckKey, TxKey>,
+    transmits: VecDeque<Transmit>,
+    events: VecDeque<TxEvent>,
+}
+
+impl TransactionLayer {
+    /// An empty layer with the given timer values.
+    pub fn new(timers: Timers) -> Self {
+        TransactionLayer {
+            timers,
+            txns: HashMap::new(),
+            acks: HashMap::new(),
+            transmits: VecDeque::new(),
+            events: VecDeque::new(),
+        }
+    }
+
+    /// A message arrived from `from`. Requests matching a server transaction are absorbed
+    /// (a retransmission re-sends the last response); new requests create a server transaction
+    /// and yield [`TxEvent::Request`]; responses go to their client transaction (§17.1.3).
+    /// Messages that cannot be keyed (no Via, bad CSeq) are dropped.
+    pub fn handle_message(&mut self, now: Instant, from: Peer, msg: Message) {
+        match msg {
+            Message::Request(request) => self.on_request(now, from, request),
+            Message::Response(response) => self.on_response(now, from, response),
+        }
+    }
+
+    /// Sends `req` statefully to `to`. The request carries its top Via with an RFC 3261
+    /// branch (built by the caller); the returned key names the client transaction.
+    pub fn send_request(
+        &mut self,
+        now: Instant,
+        to: Peer,
+        req: Request,
+    ) -> Result<TxKey, TransactionError> {
+        if req.method == Method::Ack {
+            return Err(TransactionError::AckNotTransaction);
+        }
+        let key = TxKey::client_for_request(&req)?;
+        if self.txns.contains_key(&key) {
+            return Err(TransactionError::Duplicate { key });
+        }
+        let (machine, actions) = if req.method == Method::Invite {
+            let (m, a) = client_invite::ClientInvite::start(now, self.timers, to.transport, req);
+            (Machine::ClientInvite(m), a)
+        } else {
+            let (m, a) = client::Client::start(now, self.timers, to.transport, req);
+            (Machine::Client(m), a)
+        };
+        self.insert(now, key.clone(), to, machine, actions);
+        Ok(key)
+    }
+
+    /// Answers the server transaction `key` with a provisional or final response.
+    pub fn respond(
+        &mut self,
+        now: Instant,
+        key: &TxKey,
+        resp: Response,
+    ) -> Result<(), TransactionError> {
+        if !(100..=699).contains(&resp.status) {
+            return Err(TransactionError::InvalidStatus {
+                status: resp.status,
+            });
+        }
+        if key.role() != Role::Server {
+            return Err(TransactionError::NotServer);
+        }
+        let ack_key = (key.method() == &Method::Invite && (200..300).contains(&resp.status))
+            .then(|| AckKey::of(&resp.headers))
+            .flatten();
+        self.drive(now, key, None, |m| m.respond(now, resp))?;
+        if let (Some(ack_key), Some(entry)) = (ack_key, self.txns.get_mut(key)) {
+            self.acks.insert(ack_key.clone(), key.clone());
+            entry.ack_key = Some(ack_key);
+        }
+        Ok(())
+    }
+
+    /// Sends a message outside any transaction, e.g. the ACK for a 2xx (§17.1.1.3, §13.2.2.4).
+    pub fn send_stateless(&mut self, to: Peer, msg: Message) {
+        self.transmits.push_back(Transmit { to, message: msg });
+    }
+
+    /// Fires every timer due at `now`.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        let due: Vec<TxKey> = self
+            .txns
+            .iter()
+            .filter(|(_, e)| e.machine.next_timeout().is_some_and(|at| at <= now))
+            .map(|(k, _)| k.clone())
+            .collect();
+        for key in due {
+            let _ = self.drive(now, &key, None, |m| Ok(m.on_timer(now)));
+        }
+    }
+
+    /// When [`TransactionLayer::handle_timeout`] should be called next.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.txns
+            .values()
+            .filter_map(|e| e.machine.next_timeout())
+            .min()
+    }
+
+    /// The next message to send.
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.transmits.pop_front()
+    }
+
+    /// The next event for the transaction user.
+    pub fn poll_event(&mut self) -> Option<TxEvent> {
+        self.events.pop_front()
+    }
+
+    /// How many transactions are alive.
+    pub fn len(&self) -> usize {
+        self.txns.len()
+    }
+
+    /// True when no transaction is alive.
+    pub fn is_empty(&self) -> bool {
+        self.txns.is_empty()
+    }
+
+    /// The INVITE server transaction a CANCEL targets: same top Via branch and sent-by (or the
+    /// same RFC 2543 key), method INVITE (§9.2).
+    pub fn find_invite_for_cancel(&self, cancel: &Request) -> Option<TxKey> {
+        let key = TxKey::server(cancel).ok()?.with_method(Method::Invite);
+        self.txns.contains_key(&key).then_some(key)
+    }
+
+    /// The state name of a live transaction (for logs and tests).
+    pub fn state_of(&self, key: &TxKey) -> Option<String> {
+        self.txns.get(key).map(|e| e.machine.state_name())
+    }
+
+    fn on_request(&mut self, now: Instant, from: Peer, request: Request) {
+        let key = match TxKey::server(&request) {
+            Ok(key) => key,
+            Err(err) => {
+                tracing::debug!(%err, method = %request.method, "request dropped: no transaction key");
+                return;
+            }
+        };
+        if self.txns.contains_key(&key) {
+            let _ = self.drive(now, &key, Some(from), |m| Ok(m.on_request(now, request)));
+        } else if request.method == Method::Ack {
+            self.on_unmatched_ack(now, from, request);
+        } else {
+            self.create_server(now, key, from, request);
+        }
+    }
+
+    /// An ACK with a branch of its own: the ACK for a 2xx, matched by dialog (RFC 6026 §7.1)
+    /// or passed to the dialog layer.
+    fn on_unmatched_ack(&mut self, now: Instant, from: Peer, ack: Request) {
+        let key = AckKey::of(&ack.headers).and_then(|k| self.acks.get(&k).cloned());
+        match key {
+            Some(key) => {
+                let _ = self.drive(now, &key, Some(from), |m| Ok(m.on_request(now, ack)));
+            }
+            None => self.events.push_back(TxEvent::Ack { from, request: ack }),
+        }
+    }
+
+    fn create_server(&mut self, now: Instant, key: TxKey, from: Peer, request: Request) {
+        let (machine, actions) = if request.method == Method::Invite {
+            let (m, a) = server_invite::ServerInvite::start(self.timers, from.transport, &request);
+            (Machine::ServerInvite(m), a)
+        } else {
+            let m = server::Server::start(self.timers, from.transport);
+            (Machine::Server(m), Vec::new())
+        };
+        self.events.push_back(TxEvent::Request {
+            key: key.clone(),
+            from,
+            request,
+        });
+        self.insert(now, key, from, machine, actions);
+    }
+
+    fn on_response(&mut self, now: Instant, from: Peer, response: Response) {
+        match TxKey::client_for_response(&response) {
+            Ok(key) if self.txns.contains_key(&key) => {
+                let _ = self.drive(now, &key, Some(from), |m| Ok(m.on_response(now, response)));
+            }
+            Ok(_) => self
+                .events
+                .push_back(TxEvent::StrayResponse { from, response }),
+            Err(err) => tracing::debug!(%err, "response dropped: no transaction key"),
+        }
+    }
+
+    fn insert(
+        &mut self,
+        now: Instant,
+        key: TxKey,
+        peer: Peer,
+        machine: Machine,
+        actions: Vec<Action>,
+    ) {
+        let entry = Entry {
+            peer,
+            machine,
+            ack_key: None,
+        };
+        self.txns.insert(key.clone(), entry);
+        let _ = self.drive(now, &key, None, |_| Ok(actions));
+    }
+
+    /// Runs one input through the machine of `key`, fires timers that are already due (the
+    /// zero-length ones), turns the actions into transmits and events, and drops the
+    /// transaction once it reached Terminated.
+    fn drive(
+        &mut self,
+        now: Instant,
+        key: &TxKey,
+        from: Option<Peer>,
+        input: impl FnOnce(&mut Machine) -> Result<Vec<Action>, TransactionError>,
+    ) -> Result<(), TransactionError> {
+        let entry = self
+            .txns
+            .get_mut(key)
+            .ok_or_else(|| TransactionError::Unknown { key: key.clone() })?;
+        let mut actions = input(&mut entry.machine)?;
+        for _ in 0..MAX_IMMEDIATE_FIRINGS {
+            let due = entry.machine.next_timeout().is_some_and(|at| at <= now);
+            if !due || entry.machine.is_terminated() {
+                break;
+            }
+            actions.extend(entry.machine.on_timer(now));
+        }
+        let peer = entry.peer;
+        for action in actions {
+            self.apply(key, peer, from.unwrap_or(peer), action);
+        }
+        self.remove_if_terminated(key);
+        Ok(())
+    }
+
+    fn apply(&mut self, key: &TxKey, peer: Peer, from: Peer, action: Action) {
+        let key = key.clone();
+        match action {
+            Action::Send(message) => self.transmits.push_back(Transmit { to: peer, message }),
+            Action::Response(response) => {
+                self.events.push_back(TxEvent::Response { key, response })
+            }
+            Action::Ack(request) => self.events.push_back(TxEvent::Ack { from, request }),
+            Action::Timeout => self.events.push_back(TxEvent::Timeout { key }),
+        }
+    }
+
+    fn remove_if_terminated(&mut self, key: &TxKey) {
+        if !self
+            .txns
+            .get(key)
+            .is_some_and(|e| e.machine.is_terminated())
+        {
+            return;
+        }
+        if let Some(entry) = self.txns.remove(key) {
+            if let Some(ack_key) = entry.ack_key {
+                self.acks.remove(&ack_key);
+            }
+            self.events
+                .push_back(TxEvent::Terminated { key: key.clone() });
+        }
+    }
+}
