@@ -114,6 +114,7 @@ impl Lockout {
     }
 
     /// (sources with recent failures, locked sources): for memory-bound checks.
+    #[cfg(test)]
     pub(crate) fn sizes(&self) -> (usize, usize) {
         (self.counters.len(), self.locked.len())
     }

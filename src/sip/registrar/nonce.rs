@@ -108,6 +108,7 @@ impl NonceTable {
     }
 
     /// How many nonces are remembered.
+    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.entries.len()
     }
