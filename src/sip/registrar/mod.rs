@@ -58,6 +58,30 @@ enum Outcome {
     Bound,
 }
 
+impl Outcome {
+    /// The status code and the Warning text (RFC 3261 §20.43) for this outcome.
+    fn status(&self) -> (u16, Option<&'static str>) {
+        match self {
+            Outcome::Locked => (
+                403,
+                Some("source locked out after repeated authentication failures"),
+            ),
+            Outcome::BadRequest(reason) => (400, Some(reason)),
+            Outcome::Forbidden(reason) => (403, Some(reason)),
+            Outcome::NotFound => (404, None),
+            Outcome::Challenge { .. } => (401, None),
+            Outcome::Binding(BindingError::BadRequest { reason, .. }) => (400, Some(reason)),
+            Outcome::Binding(BindingError::IntervalTooBrief { .. }) => (423, None),
+            // §10.3 step 7: a binding update that cannot be applied fails with 500.
+            Outcome::Binding(BindingError::OutOfOrder { .. }) => (500, Some("CSeq out of order")),
+            Outcome::Binding(BindingError::TooManyContacts { .. }) => {
+                (403, Some("too many contacts"))
+            }
+            Outcome::Bound => (200, None),
+        }
+    }
+}
+
 /// The seat registrar. One instance owns all registrar state.
 #[derive(Debug)]
 pub struct Registrar {
@@ -260,33 +284,11 @@ impl Registrar {
         seat: Option<&str>,
         outcome: Outcome,
     ) -> Response {
-        let tag = random_token();
-        let mut warning = None;
-        let status = match &outcome {
-            Outcome::Locked => 403,
-            Outcome::BadRequest(reason) => {
-                warning = Some(*reason);
-                400
-            }
-            Outcome::NotFound => 404,
-            Outcome::Challenge { .. } => 401,
-            Outcome::Forbidden(reason) => {
-                warning = Some(*reason);
-                403
-            }
-            Outcome::Binding(BindingError::IntervalTooBrief { .. }) => 423,
-            Outcome::Binding(BindingError::OutOfOrder { .. }) => 500,
-            Outcome::Binding(BindingError::TooManyContacts { .. }) => 403,
-            Outcome::Binding(_) => 400,
-            Outcome::Bound => 200,
-        };
-        let mut response = response_to(req, status, Some(&tag));
+        let (status, warning) = outcome.status();
+        let mut response = response_to(req, status, Some(&random_token()));
         let headers = &mut response.headers;
         match outcome {
-            Outcome::Locked => {
-                response.reason = "Forbidden (locked out)".into();
-                warning = Some("source locked out after repeated authentication failures");
-            }
+            Outcome::Locked => response.reason = "Forbidden (locked out)".into(),
             Outcome::Challenge { stale } => {
                 let nonce = self.nonces.issue(now);
                 for &algorithm in &self.settings.algorithms {
@@ -298,14 +300,7 @@ impl Registrar {
             Outcome::Binding(BindingError::IntervalTooBrief { min, .. }) => {
                 headers.push("Min-Expires", min.to_string());
             }
-            Outcome::Binding(ref e) => {
-                tracing::debug!(error = %e, "binding update refused");
-                warning = match e {
-                    BindingError::BadRequest { reason, .. } => Some(reason),
-                    BindingError::OutOfOrder { .. } => Some("CSeq out of order"),
-                    _ => Some("too many contacts"),
-                };
-            }
+            Outcome::Binding(ref e) => tracing::debug!(error = %e, "binding update refused"),
             Outcome::Bound => {
                 let current = self.bindings.current(now, seat.unwrap_or_default());
                 for value in bindings::contact_values(now, &current) {
