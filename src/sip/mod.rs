@@ -5,5 +5,6 @@ pub mod ingress;
 pub mod message;
 pub mod parse;
 pub mod rate_limit;
+pub mod registrar;
 pub mod reply;
 pub mod transaction;

@@ -1,0 +1,350 @@
+//! Registrar tests in simulated time. Client digests are computed here from the RFC 7616
+//! §3.4 formulas with the hash crates directly, not with the registrar's own functions.
+
+use super::*;
+use crate::sip::message::Method;
+use md5::Digest as _;
+
+mod bindings;
+
+const SRC: &str = "192.0.2.10:5060";
+const URI: &str = "sip:siaga.local";
+
+fn secs(n: u64) -> Duration {
+    Duration::from_secs(n)
+}
+
+fn src() -> SocketAddr {
+    SRC.parse().unwrap()
+}
+
+fn settings() -> RegistrarSettings {
+    RegistrarSettings {
+        nonce_lifetime: secs(30),
+        lockout_failures: 3,
+        lockout_window: secs(60),
+        lockout_duration: secs(300),
+        qualify_interval: secs(30),
+        qualify_misses: 2,
+        seats: vec![
+            SeatCredential {
+                name: "seat01".into(),
+                password: "s3cret-01".into(),
+            },
+            SeatCredential {
+                name: "seat02".into(),
+                password: "pw-02".into(),
+            },
+        ],
+        ..RegistrarSettings::default()
+    }
+}
+
+fn register(seat: &str, call_id: &str, cseq: u32, contacts: &[&str]) -> Request {
+    let mut req = Request::new(Method::Register, URI);
+    let h = &mut req.headers;
+    h.push("Via", "SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bKreg1");
+    h.push("Max-Forwards", "70");
+    h.push("From", format!("<sip:{seat}@siaga.local>;tag=f1"));
+    h.push("To", format!("<sip:{seat}@siaga.local>"));
+    h.push("Call-ID", call_id);
+    h.push("CSeq", format!("{cseq} REGISTER"));
+    for c in contacts {
+        h.push("Contact", *c);
+    }
+    req
+}
+
+fn hash(alg: Algorithm, s: &str) -> String {
+    match alg {
+        Algorithm::Md5 => format!("{:x}", md5::Md5::digest(s.as_bytes())),
+        Algorithm::Sha256 => format!("{:x}", sha2::Sha256::digest(s.as_bytes())),
+    }
+}
+
+/// `(algorithm, nonce, stale)` of each challenge, in order.
+fn challenges(resp: &Response) -> Vec<(String, String, bool)> {
+    resp.headers
+        .get_all("WWW-Authenticate")
+        .map(|v| {
+            let param = |name: &str| {
+                let start = v.find(&format!("{name}=")).unwrap() + name.len() + 1;
+                let rest = v[start..].trim_start_matches('"');
+                rest[..rest.find(['"', ',']).unwrap_or(rest.len())].to_string()
+            };
+            (param("algorithm"), param("nonce"), v.contains("stale=true"))
+        })
+        .collect()
+}
+
+/// Adds `Authorization` computed per RFC 7616 §3.4.1 (qop=auth) or RFC 2069 (no nc).
+fn authorize(
+    req: &mut Request,
+    user: &str,
+    password: &str,
+    alg: Algorithm,
+    nonce: &str,
+    nc: Option<u32>,
+) {
+    let ha1 = hash(alg, &format!("{user}:siaga:{password}"));
+    let ha2 = hash(alg, &format!("REGISTER:{URI}"));
+    let (response, extra) = match nc {
+        Some(nc) => (
+            hash(alg, &format!("{ha1}:{nonce}:{nc:08x}:c0ffee:auth:{ha2}")),
+            format!(", qop=auth, nc={nc:08x}, cnonce=\"c0ffee\""),
+        ),
+        None => (hash(alg, &format!("{ha1}:{nonce}:{ha2}")), String::new()),
+    };
+    req.headers.set(
+        "Authorization",
+        format!(
+            "Digest username=\"{user}\", realm=\"siaga\", nonce=\"{nonce}\", uri=\"{URI}\", \
+             response=\"{response}\", algorithm={alg}{extra}"
+        ),
+    );
+}
+
+/// Unauthenticated attempt, then the answer to the challenge for `alg`.
+fn login(
+    reg: &mut Registrar,
+    now: Instant,
+    req: &Request,
+    password: &str,
+    alg: Algorithm,
+) -> Response {
+    let first = reg.handle_register(now, src(), req);
+    assert_eq!(first.status, 401);
+    let (_, nonce, _) = challenges(&first)
+        .into_iter()
+        .find(|(a, _, _)| a == alg.as_str())
+        .unwrap();
+    let mut req = req.clone();
+    let user = NameAddr::parse(req.headers.get("To").unwrap(), "To")
+        .unwrap()
+        .uri
+        .user
+        .unwrap();
+    authorize(&mut req, &user, password, alg, &nonce, Some(1));
+    reg.handle_register(now, src(), &req)
+}
+
+#[test]
+fn challenge_then_sha256_and_md5() {
+    let t0 = Instant::now();
+    let mut reg = Registrar::new(settings());
+    let req = register("seat01", "c1", 1, &["<sip:seat01@192.0.2.10:5060>"]);
+    let first = reg.handle_register(t0, src(), &req);
+    assert_eq!(first.status, 401);
+    let ch = challenges(&first);
+    assert_eq!(ch.len(), 2);
+    assert_eq!((ch[0].0.as_str(), ch[1].0.as_str()), ("SHA-256", "MD5"));
+    assert_eq!(ch[0].1, ch[1].1);
+    let value = first.headers.get("WWW-Authenticate").unwrap();
+    assert!(
+        value.starts_with("Digest realm=\"siaga\", nonce=\""),
+        "{value}"
+    );
+    assert!(value.contains("opaque=\"") && value.contains("qop=\"auth\""));
+    assert!(first.headers.get("To").unwrap().contains(";tag="));
+
+    let ok = login(&mut reg, t0, &req, "s3cret-01", Algorithm::Sha256);
+    assert_eq!(ok.status, 200);
+    let contacts: Vec<&str> = ok.headers.get_all("Contact").collect();
+    assert_eq!(contacts, ["<sip:seat01@192.0.2.10:5060>;expires=3600"]);
+
+    let req2 = register("seat02", "c2", 1, &["<sip:seat02@192.0.2.11>"]);
+    assert_eq!(
+        login(&mut reg, t0, &req2, "pw-02", Algorithm::Md5).status,
+        200
+    );
+    let bound = reg.contacts_for(t0, "seat02");
+    assert_eq!(bound[0].source, src());
+    assert_eq!(bound[0].contact, "sip:seat02@192.0.2.11");
+}
+
+#[test]
+fn rfc2069_without_qop_is_accepted_once() {
+    let t0 = Instant::now();
+    let mut reg = Registrar::new(settings());
+    let mut req = register("seat01", "c1", 1, &["<sip:seat01@192.0.2.10>"]);
+    let nonce = challenges(&reg.handle_register(t0, src(), &req))[0]
+        .1
+        .clone();
+    authorize(
+        &mut req,
+        "seat01",
+        "s3cret-01",
+        Algorithm::Md5,
+        &nonce,
+        None,
+    );
+    assert_eq!(reg.handle_register(t0, src(), &req).status, 200);
+    req.headers.set("CSeq", "2 REGISTER");
+    let again = reg.handle_register(t0, src(), &req);
+    assert_eq!(again.status, 401);
+    assert!(
+        challenges(&again)[0].2,
+        "reused no-qop nonce gets stale=true"
+    );
+}
+
+#[test]
+fn wrong_password_counts_then_lockout_then_release() {
+    let t0 = Instant::now();
+    let mut reg = Registrar::new(settings());
+    let req = register("seat01", "c1", 1, &["<sip:seat01@192.0.2.10>"]);
+    for _ in 0..3 {
+        let resp = login(&mut reg, t0, &req, "guess", Algorithm::Sha256);
+        assert_eq!(resp.status, 403);
+    }
+    // Locked: even the right password, and even without credentials, gets 403.
+    let mut good = req.clone();
+    authorize(
+        &mut good,
+        "seat01",
+        "s3cret-01",
+        Algorithm::Sha256,
+        "whatever",
+        Some(1),
+    );
+    let locked = reg.handle_register(t0 + secs(10), src(), &good);
+    assert_eq!(
+        (locked.status, locked.reason.as_str()),
+        (403, "Forbidden (locked out)")
+    );
+    assert!(locked
+        .headers
+        .get("Warning")
+        .unwrap()
+        .contains("locked out"));
+    assert_eq!(reg.handle_register(t0 + secs(299), src(), &req).status, 403);
+    // Another source is not affected.
+    let other: SocketAddr = "198.51.100.7:5060".parse().unwrap();
+    assert_eq!(reg.handle_register(t0 + secs(10), other, &req).status, 401);
+    // After lockout_duration the source may try again.
+    let later = t0 + secs(300);
+    assert_eq!(
+        login(&mut reg, later, &req, "s3cret-01", Algorithm::Sha256).status,
+        200
+    );
+}
+
+#[test]
+fn unknown_user_and_foreign_aor_are_forbidden() {
+    let t0 = Instant::now();
+    let mut reg = Registrar::new(settings());
+    let req = register("seat09", "c1", 1, &["<sip:seat09@192.0.2.10>"]);
+    assert_eq!(
+        login(&mut reg, t0, &req, "x", Algorithm::Sha256).status,
+        403
+    );
+    // seat02's valid credentials for seat01's AOR.
+    let mut req = register("seat01", "c1", 1, &["<sip:seat01@192.0.2.10>"]);
+    let nonce = challenges(&reg.handle_register(t0, src(), &req))[0]
+        .1
+        .clone();
+    authorize(
+        &mut req,
+        "seat02",
+        "pw-02",
+        Algorithm::Sha256,
+        &nonce,
+        Some(1),
+    );
+    assert_eq!(reg.handle_register(t0, src(), &req).status, 403);
+    assert!(reg.contacts_for(t0, "seat01").is_empty());
+}
+
+#[test]
+fn expired_nonce_gets_stale_challenge() {
+    let t0 = Instant::now();
+    let mut reg = Registrar::new(settings());
+    let mut req = register("seat01", "c1", 1, &["<sip:seat01@192.0.2.10>"]);
+    let nonce = challenges(&reg.handle_register(t0, src(), &req))[0]
+        .1
+        .clone();
+    authorize(
+        &mut req,
+        "seat01",
+        "s3cret-01",
+        Algorithm::Sha256,
+        &nonce,
+        Some(1),
+    );
+    let stale = reg.handle_register(t0 + secs(31), src(), &req);
+    assert_eq!(stale.status, 401);
+    assert!(challenges(&stale).iter().all(|c| c.2));
+    let fresh = challenges(&stale)[0].1.clone();
+    authorize(
+        &mut req,
+        "seat01",
+        "s3cret-01",
+        Algorithm::Sha256,
+        &fresh,
+        Some(1),
+    );
+    assert_eq!(reg.handle_register(t0 + secs(31), src(), &req).status, 200);
+}
+
+#[test]
+fn nonce_count_replay_is_refused() {
+    let t0 = Instant::now();
+    let mut reg = Registrar::new(settings());
+    let mut req = register("seat01", "c1", 1, &["<sip:seat01@192.0.2.10>"]);
+    let nonce = challenges(&reg.handle_register(t0, src(), &req))[0]
+        .1
+        .clone();
+    authorize(
+        &mut req,
+        "seat01",
+        "s3cret-01",
+        Algorithm::Sha256,
+        &nonce,
+        Some(1),
+    );
+    assert_eq!(reg.handle_register(t0, src(), &req).status, 200);
+    req.headers.set("CSeq", "2 REGISTER");
+    let replay = reg.handle_register(t0, src(), &req);
+    assert_eq!(replay.status, 401);
+    assert!(challenges(&replay)[0].2);
+    authorize(
+        &mut req,
+        "seat01",
+        "s3cret-01",
+        Algorithm::Sha256,
+        &nonce,
+        Some(2),
+    );
+    assert_eq!(reg.handle_register(t0, src(), &req).status, 200);
+}
+
+#[test]
+fn unknown_authorization_scheme_is_challenged() {
+    // RFC 4475 §3.3.7 regaut01.
+    let mut reg = Registrar::new(settings());
+    let mut req = register("seat01", "c1", 1, &[]);
+    req.headers
+        .push("Authorization", "NoOneKnowsThisScheme opaque-data=here");
+    let resp = reg.handle_register(Instant::now(), src(), &req);
+    assert_eq!(resp.status, 401);
+    assert_eq!(challenges(&resp).len(), 2);
+}
+
+#[test]
+fn non_sip_to_is_bad_request() {
+    // RFC 4475 §3.3.4 unksm2, as built by hand.
+    let mut reg = Registrar::new(settings());
+    let mut req = Request::new(Method::Register, "sip:example.com");
+    req.headers.push("To", "isbn:2983792873");
+    req.headers
+        .push("From", "<http://www.example.com>;tag=3234233");
+    req.headers
+        .push("Call-ID", "unksm2.daksdj@hyphenated-host.example.com");
+    req.headers.push("CSeq", "234902 REGISTER");
+    req.headers.push("Contact", "<name:John_Smith>");
+    assert_eq!(reg.handle_register(Instant::now(), src(), &req).status, 400);
+    // A foreign domain is 404 (RFC 3261 §10.3 step 3).
+    let mut req = register("seat01", "c1", 1, &[]);
+    req.headers.set("To", "<sip:seat01@elsewhere.example>");
+    assert_eq!(reg.handle_register(Instant::now(), src(), &req).status, 404);
+}
