@@ -8,3 +8,4 @@ pub mod rate_limit;
 pub mod registrar;
 pub mod reply;
 pub mod transaction;
+pub mod endpoint;

@@ -1,0 +1,340 @@
+//! The gateway's SIP endpoint, sans-IO: bytes and time in, bytes to send out.
+//!
+//! ```text
+//!  bytes ─► ingress ──reject──────────────────────────────► 4xx/5xx (stateless)
+//!              │ ok
+//!              ▼
+//!        rate limit (untrusted sources only; a trusted trunk is never refused)
+//!              ▼
+//!        TransactionLayer ──TxEvent::Request──► OPTIONS → 200
+//!              ▲                                REGISTER → Registrar
+//!              │                                INVITE → trunk ACL, number plan
+//!              └── qualify OPTIONS to seats ◄── Registrar::qualify_due
+//! ```
+//!
+//! Responses go back to the address and port the request came from (RFC 3581 symmetric
+//! response routing, applied to every request): the gateway never sends to a host named
+//! in a message, so it cannot be used to reflect traffic (it is no open proxy).
+
+use super::header::Via;
+use super::ingress::{ingress, Ingress, ALLOWED_METHODS};
+use super::message::{Message, Method, Request};
+use super::parse::Framing;
+use super::rate_limit::RateLimiter;
+use super::registrar::Registrar;
+use super::reply::{random_token, response_to};
+use super::transaction::{Peer, TransactionLayer, Transport, TxEvent, TxKey};
+use std::collections::{HashMap, VecDeque};
+use std::net::{IpAddr, SocketAddr};
+use std::time::Instant;
+use tracing::{debug, info, info_span, warn};
+
+/// Who may send calls: the trunk allow list (config `trunk.allow`).
+pub type TrustFn = Box<dyn Fn(IpAddr) -> bool + Send>;
+
+/// Endpoint settings, filled from the configuration.
+pub struct EndpointSettings {
+    /// Addresses the SIP sockets are bound to (sent-by of our own requests).
+    pub local: Vec<SocketAddr>,
+    /// Product token for User-Agent, Server and Warning.
+    pub user_agent: String,
+    /// The trunk allow list.
+    pub trusted: TrustFn,
+    /// Average messages per second accepted from one untrusted source.
+    pub rate_limit_per_s: u32,
+    /// Burst accepted from one untrusted source.
+    pub rate_limit_burst: u32,
+}
+
+/// Counters for /metrics and tests.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct EndpointStats {
+    /// Messages received.
+    pub received: u64,
+    /// Requests refused at ingress (400, 416, 420, 501 ...).
+    pub rejected: u64,
+    /// Messages dropped at ingress.
+    pub dropped: u64,
+    /// Messages dropped by the rate limiter.
+    pub rate_limited: u64,
+    /// INVITEs refused because the source is not a trusted trunk.
+    pub untrusted_invites: u64,
+}
+
+/// The SIP endpoint state machine.
+pub struct Endpoint {
+    settings: EndpointSettings,
+    transactions: TransactionLayer,
+    registrar: Registrar,
+    limiter: RateLimiter,
+    /// Outstanding qualify OPTIONS: transaction → (seat, contact).
+    probes: HashMap<TxKey, (String, String)>,
+    /// The transport each seat registered over, by source address.
+    seat_transport: HashMap<SocketAddr, Transport>,
+    outbox: VecDeque<(Peer, Vec<u8>)>,
+    stats: EndpointStats,
+}
+
+impl Endpoint {
+    /// An endpoint with the given layers.
+    pub fn new(
+        settings: EndpointSettings,
+        transactions: TransactionLayer,
+        registrar: Registrar,
+    ) -> Endpoint {
+        let limiter = RateLimiter::new(settings.rate_limit_per_s, settings.rate_limit_burst);
+        Endpoint {
+            settings,
+            transactions,
+            registrar,
+            limiter,
+            probes: HashMap::new(),
+            seat_transport: HashMap::new(),
+            outbox: VecDeque::new(),
+            stats: EndpointStats::default(),
+        }
+    }
+
+    /// One datagram (UDP) or frame (TCP) from `from`.
+    pub fn handle_bytes(&mut self, now: Instant, from: Peer, bytes: &[u8]) {
+        self.stats.received += 1;
+        let framing = match from.transport {
+            Transport::Udp => Framing::Datagram,
+            Transport::Tcp => Framing::Stream,
+        };
+        let trusted = (self.settings.trusted)(from.addr.ip());
+        if !trusted && !self.limiter.allow(now, from.addr.ip()) {
+            self.stats.rate_limited += 1;
+            return;
+        }
+        match ingress(bytes, framing, &self.settings.user_agent) {
+            Ingress::Request(mut request) => {
+                stamp_via(&mut request, from.addr);
+                self.transactions
+                    .handle_message(now, from, Message::Request(request));
+            }
+            Ingress::Response(response) => {
+                self.transactions
+                    .handle_message(now, from, Message::Response(response));
+            }
+            Ingress::Reject(mut response) => {
+                self.stats.rejected += 1;
+                info!(peer = %from.addr, status = response.status, reason = %response.reason, "request refused at ingress");
+                if let Some(top) = response.headers.0.iter_mut().find(|h| h.name == "Via") {
+                    if let Ok(mut via) = Via::parse(&top.value) {
+                        stamp(&mut via, from.addr);
+                        top.value = print_via(&via);
+                    }
+                }
+                self.outbox.push_back((from, response.to_bytes()));
+            }
+            Ingress::Drop(why) => {
+                self.stats.dropped += 1;
+                debug!(peer = %from.addr, %why, "message dropped at ingress");
+            }
+        }
+        self.process_events(now);
+    }
+
+    /// Fires due timers (transactions, registrar expiry and qualify probes).
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.transactions.handle_timeout(now);
+        for probe in self.registrar.qualify_due(now) {
+            self.send_probe(now, probe);
+        }
+        self.process_events(now);
+    }
+
+    /// When [`Endpoint::handle_timeout`] should run next.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        [self.transactions.poll_timeout(), self.registrar.poll_timeout()]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    /// The next bytes to send.
+    pub fn poll_transmit(&mut self) -> Option<(Peer, Vec<u8>)> {
+        if let Some(out) = self.outbox.pop_front() {
+            return Some(out);
+        }
+        self.transactions
+            .poll_transmit()
+            .map(|t| (t.to, t.message.to_bytes()))
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> &EndpointStats {
+        &self.stats
+    }
+
+    /// The registrar (seat states for the API).
+    pub fn registrar(&self) -> &Registrar {
+        &self.registrar
+    }
+
+    /// Live transactions.
+    pub fn transactions(&self) -> usize {
+        self.transactions.len()
+    }
+
+    fn process_events(&mut self, now: Instant) {
+        while let Some(event) = self.transactions.poll_event() {
+            match event {
+                TxEvent::Request { key, from, request } => {
+                    self.on_request(now, key, from, request)
+                }
+                TxEvent::Response { key, response } => {
+                    if response.status >= 200 {
+                        if let Some((seat, contact)) = self.probes.remove(&key) {
+                            self.registrar.on_qualify_result(&seat, &contact, now, true);
+                        }
+                    }
+                }
+                TxEvent::Timeout { key } => {
+                    if let Some((seat, contact)) = self.probes.remove(&key) {
+                        self.registrar.on_qualify_result(&seat, &contact, now, false);
+                    }
+                }
+                TxEvent::Terminated { key } => {
+                    self.probes.remove(&key);
+                }
+                TxEvent::Ack { .. } | TxEvent::StrayResponse { .. } => {}
+            }
+        }
+    }
+
+    fn on_request(&mut self, now: Instant, key: TxKey, from: Peer, request: Request) {
+        let span = info_span!("request", method = %request.method, peer = %from.addr);
+        let _enter = span.enter();
+        let tag = random_token();
+        let response = match request.method {
+            Method::Options => {
+                let mut ok = response_to(&request, 200, Some(&tag));
+                let allow: Vec<&str> = ALLOWED_METHODS.iter().map(Method::as_str).collect();
+                ok.headers.push("Allow", allow.join(", "));
+                ok.headers.push("Accept", "application/sdp");
+                ok
+            }
+            Method::Register => {
+                let response = self.registrar.handle_register(now, from.addr, &request);
+                if response.status == 200 {
+                    self.seat_transport.insert(from.addr, from.transport);
+                }
+                response
+            }
+            Method::Invite => self.on_invite(from, &request, &tag),
+            // No dialog exists yet for BYE or a CANCEL (§15.1.2, §9.2): 481.
+            _ => response_to(&request, 481, Some(&tag)),
+        };
+        let mut response = response;
+        response
+            .headers
+            .push("Server", self.settings.user_agent.clone());
+        debug!(status = response.status, "answered");
+        if let Err(err) = self.transactions.respond(now, &key, response) {
+            warn!(%err, "could not answer request");
+        }
+    }
+
+    fn on_invite(&mut self, from: Peer, request: &Request, tag: &str) -> super::message::Response {
+        if !(self.settings.trusted)(from.addr.ip()) {
+            self.stats.untrusted_invites += 1;
+            warn!(peer = %from.addr, "INVITE from an address outside the trunk allow list");
+            return response_to(request, 403, Some(tag));
+        }
+        // Call handling (B2BUA, queue, seats) is not wired yet: say so honestly.
+        let mut unavailable = response_to(request, 480, Some(tag));
+        unavailable.reason = "No Call Taker Available".into();
+        unavailable
+    }
+
+    fn send_probe(&mut self, now: Instant, probe: super::registrar::QualifyProbe) {
+        let transport = self
+            .seat_transport
+            .get(&probe.to)
+            .copied()
+            .unwrap_or(Transport::Udp);
+        let Some(local) = self
+            .settings
+            .local
+            .iter()
+            .find(|a| a.is_ipv4() == probe.to.is_ipv4())
+            .copied()
+        else {
+            return;
+        };
+        let mut options = Request::new(Method::Options, probe.contact.clone());
+        let proto = match transport {
+            Transport::Udp => "UDP",
+            Transport::Tcp => "TCP",
+        };
+        let branch = format!("{}{}", super::header::MAGIC_COOKIE, random_token());
+        options
+            .headers
+            .push("Via", format!("SIP/2.0/{proto} {local};branch={branch};rport"));
+        options.headers.push("Max-Forwards", "70");
+        options.headers.push(
+            "From",
+            format!("<sip:qualify@{local}>;tag={}", random_token()),
+        );
+        options.headers.push("To", format!("<{}>", probe.contact));
+        options
+            .headers
+            .push("Call-ID", format!("{}@{local}", random_token()));
+        options.headers.push("CSeq", "1 OPTIONS");
+        options
+            .headers
+            .push("User-Agent", self.settings.user_agent.clone());
+        let peer = Peer {
+            transport,
+            addr: probe.to,
+        };
+        match self.transactions.send_request(now, peer, options) {
+            Ok(key) => {
+                self.probes.insert(key, (probe.seat, probe.contact));
+            }
+            Err(err) => warn!(%err, seat = %probe.seat, "qualify OPTIONS not sent"),
+        }
+    }
+}
+
+/// RFC 3261 §18.2.1 and RFC 3581 §4: record where the request really came from.
+fn stamp_via(request: &mut Request, source: SocketAddr) {
+    if let Some(top) = request.headers.0.iter_mut().find(|h| h.name == "Via") {
+        if let Ok(mut via) = Via::parse(&top.value) {
+            stamp(&mut via, source);
+            top.value = print_via(&via);
+        }
+    }
+}
+
+fn stamp(via: &mut Via, source: SocketAddr) {
+    let ip = source.ip().to_string();
+    let host = via.host.trim_start_matches('[').trim_end_matches(']');
+    let params = &mut via.params.0;
+    if host != ip && !params.iter().any(|(n, _)| n.eq_ignore_ascii_case("received")) {
+        params.push(("received".into(), Some(ip)));
+    }
+    for (name, value) in params.iter_mut() {
+        if name.eq_ignore_ascii_case("rport") && value.is_none() {
+            *value = Some(source.port().to_string());
+        }
+    }
+}
+
+fn print_via(via: &Via) -> String {
+    let mut out = format!("SIP/2.0/{} {}", via.transport, via.host);
+    if let Some(port) = via.port {
+        out.push_str(&format!(":{port}"));
+    }
+    for (name, value) in &via.params.0 {
+        out.push(';');
+        out.push_str(name);
+        if let Some(value) = value {
+            out.push('=');
+            out.push_str(value);
+        }
+    }
+    out
+}
