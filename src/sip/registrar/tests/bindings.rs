@@ -147,3 +147,22 @@ fn qualify_misses_make_a_seat_unreachable_until_it_answers() {
     assert_eq!(state(&reg, t0 + secs(3600)), SeatState::Offline);
     assert!(reg.qualify_due(t0 + secs(4000)).is_empty());
 }
+
+#[test]
+fn register_without_contact_is_a_query() {
+    // RFC 3261 §10.3 step 8: 200 lists the current bindings; nothing changes.
+    let t0 = Instant::now();
+    let mut reg = Registrar::new(settings());
+    ok(
+        &mut reg,
+        t0,
+        &register("seat01", "c1", 1, &["<sip:seat01@192.0.2.10>"]),
+    );
+    let resp = ok(&mut reg, t0 + secs(100), &register("seat01", "c9", 1, &[]));
+    assert_eq!(resp.status, 200);
+    assert_eq!(
+        resp.headers.get("Contact"),
+        Some("<sip:seat01@192.0.2.10>;expires=3500")
+    );
+    assert_eq!(reg.contacts_for(t0 + secs(100), "seat01")[0].call_id, "c1");
+}
