@@ -9,3 +9,5 @@ pub mod registrar;
 pub mod reply;
 pub mod transaction;
 pub mod endpoint;
+pub mod server;
+pub mod transport;
