@@ -147,10 +147,13 @@ impl Endpoint {
 
     /// When [`Endpoint::handle_timeout`] should run next.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        [self.transactions.poll_timeout(), self.registrar.poll_timeout()]
-            .into_iter()
-            .flatten()
-            .min()
+        [
+            self.transactions.poll_timeout(),
+            self.registrar.poll_timeout(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// The next bytes to send.
@@ -181,9 +184,7 @@ impl Endpoint {
     fn process_events(&mut self, now: Instant) {
         while let Some(event) = self.transactions.poll_event() {
             match event {
-                TxEvent::Request { key, from, request } => {
-                    self.on_request(now, key, from, request)
-                }
+                TxEvent::Request { key, from, request } => self.on_request(now, key, from, request),
                 TxEvent::Response { key, response } => {
                     if response.status >= 200 {
                         if let Some((seat, contact)) = self.probes.remove(&key) {
@@ -193,7 +194,8 @@ impl Endpoint {
                 }
                 TxEvent::Timeout { key } => {
                     if let Some((seat, contact)) = self.probes.remove(&key) {
-                        self.registrar.on_qualify_result(&seat, &contact, now, false);
+                        self.registrar
+                            .on_qualify_result(&seat, &contact, now, false);
                     }
                 }
                 TxEvent::Terminated { key } => {
@@ -270,9 +272,10 @@ impl Endpoint {
             Transport::Tcp => "TCP",
         };
         let branch = format!("{}{}", super::header::MAGIC_COOKIE, random_token());
-        options
-            .headers
-            .push("Via", format!("SIP/2.0/{proto} {local};branch={branch};rport"));
+        options.headers.push(
+            "Via",
+            format!("SIP/2.0/{proto} {local};branch={branch};rport"),
+        );
         options.headers.push("Max-Forwards", "70");
         options.headers.push(
             "From",
@@ -313,7 +316,11 @@ fn stamp(via: &mut Via, source: SocketAddr) {
     let ip = source.ip().to_string();
     let host = via.host.trim_start_matches('[').trim_end_matches(']');
     let params = &mut via.params.0;
-    if host != ip && !params.iter().any(|(n, _)| n.eq_ignore_ascii_case("received")) {
+    if host != ip
+        && !params
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case("received"))
+    {
         params.push(("received".into(), Some(ip)));
     }
     for (name, value) in params.iter_mut() {

@@ -1,4 +1,5 @@
 //! SIP signalling: messages, ingress checks, transactions, registrar, transports.
+pub mod endpoint;
 pub mod framing;
 pub mod header;
 pub mod ingress;
@@ -7,7 +8,6 @@ pub mod parse;
 pub mod rate_limit;
 pub mod registrar;
 pub mod reply;
-pub mod transaction;
-pub mod endpoint;
 pub mod server;
+pub mod transaction;
 pub mod transport;

@@ -380,12 +380,16 @@ fn check_version(version: &str) -> Result<(), ParseErrorKind> {
     if version.eq_ignore_ascii_case("SIP/2.0") {
         return Ok(());
     }
-    let looks_like_version = version.len() >= 7
-        && version[..4].eq_ignore_ascii_case("SIP/")
-        && version[4..].split('.').count() == 2
-        && version[4..]
-            .split('.')
-            .all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+    // `get` rather than indexing: the bytes may be any UTF-8 (found by fuzzing).
+    let number = version
+        .get(..4)
+        .filter(|prefix| prefix.eq_ignore_ascii_case("SIP/"))
+        .and_then(|_| version.get(4..));
+    let looks_like_version = number.is_some_and(|n| {
+        n.split('.').count() == 2
+            && n.split('.')
+                .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()))
+    });
     if looks_like_version {
         Err(ParseErrorKind::BadVersion(version.to_string()))
     } else {
@@ -469,6 +473,14 @@ mod tests {
         assert_eq!(version.kind, ParseErrorKind::BadVersion("SIP/7.0".into()));
         let spaces = parse(b"OPTIONS  sip:a SIP/2.0\r\n\r\n", Framing::Datagram).unwrap_err();
         assert!(matches!(spaces.kind, ParseErrorKind::BadStartLine(_)));
+        let utf8 = parse(
+            "OPTIONS sip:a SIP\u{96fb}/2.0\r\n\r\n".as_bytes(),
+            Framing::Datagram,
+        );
+        assert!(matches!(
+            utf8.unwrap_err().kind,
+            ParseErrorKind::BadStartLine(_)
+        ));
         let code = parse(b"SIP/2.0 4294967301 Huge\r\n\r\n", Framing::Datagram).unwrap_err();
         assert!(matches!(code.kind, ParseErrorKind::BadStartLine(_)));
         let noreason = parse(b"SIP/2.0 100 \r\n\r\n", Framing::Datagram).unwrap();

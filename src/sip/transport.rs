@@ -36,10 +36,10 @@ impl Outbound {
     pub fn send(&self, to: Peer, bytes: Vec<u8>) {
         match to.transport {
             Transport::Udp => {
-                let socket = self
-                    .udp
-                    .iter()
-                    .find(|s| s.local_addr().is_ok_and(|a| a.is_ipv4() == to.addr.is_ipv4()));
+                let socket = self.udp.iter().find(|s| {
+                    s.local_addr()
+                        .is_ok_and(|a| a.is_ipv4() == to.addr.is_ipv4())
+                });
                 match socket {
                     Some(socket) => {
                         if let Err(err) = socket.try_send_to(&bytes, to.addr) {
@@ -90,7 +90,11 @@ pub fn start(
         tcp: Arc::new(DashMap::new()),
     };
     for socket in udp {
-        let (inbound, shutdown, max) = (inbound.clone(), shutdown.clone(), settings.max_message_bytes);
+        let (inbound, shutdown, max) = (
+            inbound.clone(),
+            shutdown.clone(),
+            settings.max_message_bytes,
+        );
         tasks.spawn(async move {
             tokio::select! {
                 () = udp_loop(socket, max, inbound) => {}
@@ -162,8 +166,12 @@ async fn accept_loop(
         };
         let (tx, rx) = mpsc::channel(256);
         connections.insert(addr, tx);
-        let (inbound, settings, connections, shutdown) =
-            (inbound.clone(), settings.clone(), connections.clone(), shutdown.clone());
+        let (inbound, settings, connections, shutdown) = (
+            inbound.clone(),
+            settings.clone(),
+            connections.clone(),
+            shutdown.clone(),
+        );
         tokio::spawn(async move {
             debug!(peer = %addr, "tcp connection opened");
             tokio::select! {
