@@ -161,6 +161,12 @@ impl TransactionLayer {
         self.txns.get(key).map(|e| e.machine.state_name())
     }
 
+    /// How many 2xx ACK matchers are registered (they must go with their transactions).
+    #[cfg(test)]
+    pub(crate) fn ack_matchers(&self) -> usize {
+        self.acks.len()
+    }
+
     fn on_request(&mut self, now: Instant, from: Peer, request: Request) {
         let key = match TxKey::server(&request) {
             Ok(key) => key,

@@ -30,7 +30,9 @@ fn invite_over_udp_retransmits_with_timer_a_then_times_out_with_timer_b() {
     assert!(events(&mut layer).is_empty());
     assert_eq!(layer.poll_timeout(), Some(t0 + Duration::from_secs(32)));
     assert!(run_until(&mut layer, t0, t0 + Duration::from_secs(60)).is_empty());
-    assert!(sent.iter().all(|(_, t)| method_of(t) == Some(&Method::Invite)));
+    assert!(sent
+        .iter()
+        .all(|(_, t)| method_of(t) == Some(&Method::Invite)));
     assert_eq!(
         events(&mut layer),
         [
@@ -54,7 +56,9 @@ fn invite_over_tcp_is_sent_once() {
 fn provisional_stops_timer_a_and_timer_b() {
     let (mut layer, t0, key, req) = start(Transport::Udp, Method::Invite);
     receive(&mut layer, t0 + ms(200), answer(&req, 180));
-    assert!(matches!(&events(&mut layer)[..], [TxEvent::Response { response, .. }] if response.status == 180));
+    assert!(
+        matches!(&events(&mut layer)[..], [TxEvent::Response { response, .. }] if response.status == 180)
+    );
     assert_eq!(layer.state_of(&key).as_deref(), Some("Proceeding"));
     assert_eq!(layer.poll_timeout(), None);
 }
@@ -72,9 +76,15 @@ fn non_2xx_final_is_acked_by_the_layer() {
     };
     assert_eq!(ack.method, Method::Ack);
     assert_eq!(ack.uri, req.uri);
-    assert_eq!(ack.headers.get_all("Via").collect::<Vec<_>>(), [req.headers.get("Via").unwrap()]);
+    assert_eq!(
+        ack.headers.get_all("Via").collect::<Vec<_>>(),
+        [req.headers.get("Via").unwrap()]
+    );
     assert_eq!(ack.headers.get("CSeq"), Some("1 ACK"));
-    assert_eq!(ack.headers.get("To"), Some("<sip:112@siaga.example>;tag=totag"));
+    assert_eq!(
+        ack.headers.get("To"),
+        Some("<sip:112@siaga.example>;tag=totag")
+    );
     assert_eq!(ack.headers.get("From"), req.headers.get("From"));
     assert_eq!(ack.headers.get("Call-ID"), req.headers.get("Call-ID"));
     assert_eq!(ack.headers.get("Route"), Some("<sip:proxy.example;lr>"));
@@ -87,7 +97,10 @@ fn non_2xx_final_is_acked_by_the_layer() {
     assert!(events(&mut layer).is_empty());
 
     // Timer D: 32 s over UDP, then the key is gone.
-    assert_eq!(layer.poll_timeout(), Some(t0 + ms(100) + Duration::from_secs(32)));
+    assert_eq!(
+        layer.poll_timeout(),
+        Some(t0 + ms(100) + Duration::from_secs(32))
+    );
     run_until(&mut layer, t0, t0 + Duration::from_secs(40));
     assert_eq!(events(&mut layer), [TxEvent::Terminated { key }]);
     assert!(layer.is_empty());
@@ -112,7 +125,9 @@ fn two_xx_enters_accepted_and_passes_retransmissions_up() {
     assert!(transmits(&mut layer).is_empty());
     let evs = events(&mut layer);
     assert_eq!(evs.len(), 2);
-    assert!(evs.iter().all(|e| matches!(e, TxEvent::Response { response, .. } if response.status == 200)));
+    assert!(evs
+        .iter()
+        .all(|e| matches!(e, TxEvent::Response { response, .. } if response.status == 200)));
     assert_eq!(layer.state_of(&key).as_deref(), Some("Accepted"));
     // Timer M ends it quietly.
     run_until(&mut layer, t0, t0 + Duration::from_secs(33));
@@ -161,7 +176,9 @@ fn unmatched_response_is_stray() {
     let mut layer = TransactionLayer::new(Timers::default());
     let req = request(Method::Options, "z9hG4bKnone", US);
     receive(&mut layer, Instant::now(), answer(&req, 200));
-    assert!(matches!(&events(&mut layer)[..], [TxEvent::StrayResponse { response, .. }] if response.status == 200));
+    assert!(
+        matches!(&events(&mut layer)[..], [TxEvent::StrayResponse { response, .. }] if response.status == 200)
+    );
 }
 
 #[test]
@@ -171,9 +188,15 @@ fn send_request_refuses_ack_duplicates_and_legacy_branches() {
     let dup = layer.send_request(t0, to, req.clone());
     assert!(matches!(dup, Err(TransactionError::Duplicate { .. })));
     let ack = request(Method::Ack, "z9hG4bKa", US);
-    assert_eq!(layer.send_request(t0, to, ack), Err(TransactionError::AckNotTransaction));
+    assert_eq!(
+        layer.send_request(t0, to, ack),
+        Err(TransactionError::AckNotTransaction)
+    );
     let legacy = request(Method::Options, "1234", US);
-    assert_eq!(layer.send_request(t0, to, legacy), Err(TransactionError::NoRfc3261Branch));
+    assert_eq!(
+        layer.send_request(t0, to, legacy),
+        Err(TransactionError::NoRfc3261Branch)
+    );
     let mut no_via = req;
     no_via.headers.remove("Via");
     assert_eq!(

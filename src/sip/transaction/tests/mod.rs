@@ -27,13 +27,12 @@ fn ms(n: u64) -> Duration {
 /// A request as a caller at `via_host` would send it.
 fn request(method: Method, branch: &str, via_host: &str) -> Request {
     let mut r = Request::new(method.clone(), "sip:112@siaga.example");
-    r.headers.push(
-        "Via",
-        format!("SIP/2.0/UDP {via_host};branch={branch}"),
-    );
+    r.headers
+        .push("Via", format!("SIP/2.0/UDP {via_host};branch={branch}"));
     r.headers.push("Max-Forwards", "70");
     r.headers.push("Route", "<sip:proxy.example;lr>");
-    r.headers.push("From", "\"Caller\" <sip:caller@example.net>;tag=from1");
+    r.headers
+        .push("From", "\"Caller\" <sip:caller@example.net>;tag=from1");
     r.headers.push("To", "<sip:112@siaga.example>");
     r.headers.push("Call-ID", "call-1@example.net");
     r.headers.push("CSeq", format!("1 {method}"));
