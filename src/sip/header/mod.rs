@@ -14,7 +14,7 @@ pub use cseq::CSeq;
 pub use name_addr::NameAddr;
 pub use params::{split_list, Params};
 pub use uri::Uri;
-pub use via::Via;
+pub use via::{Via, MAGIC_COOKIE};
 
 /// Why a header value could not be read. `header` names the field so a 400 can say which.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
