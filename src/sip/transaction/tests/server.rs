@@ -306,3 +306,27 @@ fn table_empties_after_all_timers() {
     assert_eq!(layer.poll_timeout(), None);
     assert_eq!(layer.ack_matchers(), 0);
 }
+
+#[test]
+fn ack_for_2xx_reusing_the_invite_branch_still_stops_retransmission() {
+    let invite = request(Method::Invite, "z9hG4bKs9", CALLER);
+    let (mut layer, t0, key) = receive_new(Transport::Udp, &invite);
+    layer.respond(t0, &key, answer(&invite, 200)).unwrap();
+    let mut ack = request(Method::Ack, "z9hG4bKs9", CALLER);
+    ack.headers.set("To", "<sip:112@siaga.example>;tag=totag");
+    send(&mut layer, t0 + ms(100), &ack);
+    assert!(matches!(&events(&mut layer)[..], [TxEvent::Ack { .. }]));
+    transmits(&mut layer);
+    assert!(run_until(&mut layer, t0, t0 + Duration::from_secs(40)).is_empty());
+    assert_eq!(events(&mut layer), [TxEvent::Terminated { key }]);
+}
+
+#[test]
+fn same_branch_from_another_sent_by_is_another_transaction() {
+    let invite = request(Method::Invite, "z9hG4bKs10", CALLER);
+    let (mut layer, t0, _) = receive_new(Transport::Udp, &invite);
+    let other = request(Method::Invite, "z9hG4bKs10", "192.0.2.99:5060");
+    send(&mut layer, t0, &other);
+    assert!(matches!(&events(&mut layer)[..], [TxEvent::Request { .. }]));
+    assert_eq!(layer.len(), 2);
+}
