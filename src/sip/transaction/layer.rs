@@ -108,15 +108,17 @@ impl TransactionLayer {
         self.transmits.push_back(Transmit { to, message: msg });
     }
 
-    /// Fires every timer due at `now`.
+    /// Fires every timer due at `now`, earliest first (so events come out in time order).
     pub fn handle_timeout(&mut self, now: Instant) {
-        let due: Vec<TxKey> = self
+        let mut due: Vec<(Instant, TxKey)> = self
             .txns
             .iter()
-            .filter(|(_, e)| e.machine.next_timeout().is_some_and(|at| at <= now))
-            .map(|(k, _)| k.clone())
+            .filter_map(|(k, e)| Some((e.machine.next_timeout()?, k)))
+            .filter(|(at, _)| *at <= now)
+            .map(|(at, k)| (at, k.clone()))
             .collect();
-        for key in due {
+        due.sort_by_key(|(at, _)| *at);
+        for (_, key) in due {
             let _ = self.drive(now, &key, None, |m| Ok(m.on_timer(now)));
         }
     }
@@ -159,6 +161,12 @@ impl TransactionLayer {
     /// The state name of a live transaction (for logs and tests).
     pub fn state_of(&self, key: &TxKey) -> Option<String> {
         self.txns.get(key).map(|e| e.machine.state_name())
+    }
+
+    /// How many 2xx ACK matchers are registered (they must go with their transactions).
+    #[cfg(test)]
+    pub(crate) fn ack_matchers(&self) -> usize {
+        self.acks.len()
     }
 
     fn on_request(&mut self, now: Instant, from: Peer, request: Request) {

@@ -7,9 +7,9 @@
 //! [`TransactionLayer::poll_timeout`]. Nothing here reads a clock or touches a socket: the shell
 //! prints each [`Transmit`] and sends it, and sleeps until `poll_timeout`.
 //!
-//! Matching follows §17.1.3 and §17.2.3 ([`key`]); each kind of transaction is one state
-//! machine: [`client_invite`] (Figure 5), [`client`] (Figure 6), [`server_invite`] (Figure 7),
-//! [`server`] (Figure 8). Timer values are in [`timers`].
+//! Matching follows §17.1.3 and §17.2.3 (`key.rs`); each kind of transaction is one state
+//! machine: `client_invite.rs` (Figure 5), `client.rs` (Figure 6), `server_invite.rs`
+//! (Figure 7), `server.rs` (Figure 8). Timer values are in [`Timers`].
 
 mod client;
 mod client_invite;
