@@ -1,0 +1,125 @@
+//! Real-peer tests: the `siaga` binary against SIPp 3.6.1 and baresip 1.0.0 on 127.0.0.1.
+//!
+//! Each test starts its own gateway (free ports, temporary store, shipped seats `seat1`..`seat4`
+//! with passwords `siaga-seat1`..`siaga-seat4`), drives it with a real SIP peer, then stops it
+//! with SIGTERM and asserts a clean exit. The peers must be installed: a missing `sipp` or
+//! `baresip` fails the test with a hint to run `bash scripts/install-test-peers.sh`.
+//! The scenarios are in `fixtures/sipp/`; the helpers in `tests/common/mod.rs`.
+
+mod common;
+
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+use common::{run_sipp, seat_line, seat_lines, Baresip, Gateway};
+
+/// Bound of every SIPp run (its `-timeout`; a watchdog adds 10 s).
+const SIPP_TIMEOUT: Duration = Duration::from_secs(20);
+
+#[test]
+fn sipp_registers_with_digest_auth() {
+    let gw = Gateway::start(&[]);
+    // seat1..seat4, one REGISTER transaction pair (401, then 200 with the binding) each
+    let run = run_sipp(
+        gw.sip,
+        "register_auth.xml",
+        &seat_lines(4),
+        4,
+        10,
+        SIPP_TIMEOUT,
+    );
+    run.assert_all_succeeded(4, &gw);
+    gw.stop();
+}
+
+#[test]
+fn sipp_wrong_password_refused() {
+    let gw = Gateway::start(&[]);
+    // a known seat with a wrong password: 401, then 403 (or 401), never 200
+    let wrong = [seat_line("seat1", "not-siaga-seat1")];
+    let run = run_sipp(gw.sip, "register_wrong.xml", &wrong, 1, 10, SIPP_TIMEOUT);
+    run.assert_all_succeeded(1, &gw);
+    // an unknown user with some password is refused the same way
+    let unknown = [seat_line("seat99", "siaga-seat99")];
+    let run = run_sipp(gw.sip, "register_wrong.xml", &unknown, 1, 10, SIPP_TIMEOUT);
+    run.assert_all_succeeded(1, &gw);
+    // two failures (below the default lockout of 5): the right password still registers
+    let run = run_sipp(
+        gw.sip,
+        "register_auth.xml",
+        &seat_lines(1),
+        1,
+        10,
+        SIPP_TIMEOUT,
+    );
+    run.assert_all_succeeded(1, &gw);
+    gw.stop();
+}
+
+#[test]
+fn lockout_after_repeated_failures() {
+    const FAILURES: u32 = 3;
+    const LOCKOUT: Duration = Duration::from_secs(2);
+    let gw = Gateway::start(&[
+        ("SIAGA__REGISTRAR__LOCKOUT_FAILURES", "3"),
+        ("SIAGA__REGISTRAR__LOCKOUT_WINDOW_S", "60"),
+        ("SIAGA__REGISTRAR__LOCKOUT_S", "2"),
+    ]);
+    // FAILURES wrong attempts from 127.0.0.1, each challenged then refused
+    let wrong = [seat_line("seat2", "wrong-password")];
+    let run = run_sipp(
+        gw.sip,
+        "register_wrong.xml",
+        &wrong,
+        FAILURES,
+        10,
+        SIPP_TIMEOUT,
+    );
+    run.assert_all_succeeded(u64::from(FAILURES), &gw);
+    // now even the right password is refused with 403
+    let right = seat_lines(2)[1..].to_vec();
+    let run = run_sipp(gw.sip, "register_locked.xml", &right, 1, 10, SIPP_TIMEOUT);
+    run.assert_all_succeeded(1, &gw);
+    let locked_at = Instant::now();
+    // after lockout_s (counted from the last refused attempt, in case it extends the lockout)
+    sleep(LOCKOUT + Duration::from_secs(1));
+    assert!(locked_at.elapsed() > LOCKOUT);
+    let run = run_sipp(gw.sip, "register_auth.xml", &right, 1, 10, SIPP_TIMEOUT);
+    run.assert_all_succeeded(1, &gw);
+    gw.stop();
+}
+
+#[test]
+fn sipp_unregister() {
+    let gw = Gateway::start(&[]);
+    // seat3: 200 with its binding, then Expires: 0 -> 200 without any Contact
+    let seat3 = seat_lines(3)[2..].to_vec();
+    let run = run_sipp(
+        gw.sip,
+        "register_unregister.xml",
+        &seat3,
+        1,
+        10,
+        SIPP_TIMEOUT,
+    );
+    run.assert_all_succeeded(1, &gw);
+    gw.stop();
+}
+
+#[test]
+fn baresip_registers_as_seat() {
+    let gw = Gateway::start(&[]);
+    let mut seat = Baresip::start(gw.sip, "seat2", "siaga-seat2");
+    let registered = seat.wait_registered(Duration::from_secs(15));
+    if let Err(why) = registered {
+        panic!("{why}\n--- baresip ---\n{}\n{}", seat.log(), gw.log());
+    }
+    // SIGTERM: baresip unregisters and exits 0
+    let log = seat.log();
+    let status = seat.stop();
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "baresip did not exit cleanly after SIGTERM ({status:?})\n{log}"
+    );
+    gw.stop();
+}
