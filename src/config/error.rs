@@ -30,11 +30,15 @@ impl fmt::Display for Origin {
 /// A cross-field rule broken by otherwise well-typed values (see [`Config::validate`](super::Config::validate)).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{key}: {reason}")]
+#[non_exhaustive]
 pub struct ValidationError {
     /// Dotted key of the offending value, e.g. `registrar.min_expires` or `seats[2].name`.
     pub key: String,
     /// What is wrong with it.
     pub reason: String,
+    /// The other key of a cross-field rule (`registrar.max_expires` when `default_expires`
+    /// exceeds it), so the error can point at an env override of either.
+    pub related: Option<String>,
 }
 
 impl ValidationError {
@@ -42,6 +46,22 @@ impl ValidationError {
         ValidationError {
             key: key.into(),
             reason: reason.into(),
+            related: None,
+        }
+    }
+
+    pub(super) fn related(mut self, key: impl Into<String>) -> Self {
+        self.related = Some(key.into());
+        self
+    }
+
+    /// Where the broken rule was set: the env var of `key` or `related` if either came from
+    /// the environment (the file is not at fault then), else the file.
+    pub(super) fn origin(&self, merged: &config::Config, file: &Origin) -> Origin {
+        let primary = origin_of(Some(merged), &self.key, file);
+        match (&primary, &self.related) {
+            (Origin::Env(_), _) | (_, None) => primary,
+            (_, Some(other)) => origin_of(Some(merged), other, file),
         }
     }
 }
@@ -119,13 +139,38 @@ pub enum ConfigError {
 /// Resolves where the value at `key` came from, using the merged sources.
 pub(super) fn origin_of(merged: Option<&config::Config>, key: &str, file: &Origin) -> Origin {
     let from_env = merged
-        .and_then(|m| m.get::<config::Value>(key).ok())
+        .and_then(|m| lookup(&m.cache, key))
         .is_some_and(|v| v.origin() == Some(ENV_ORIGIN));
     if from_env {
         Origin::Env(env_var_name(key))
     } else {
         file.clone()
     }
+}
+
+/// Finds the value at a dotted key such as `trunk.allow[1]` or `seats[0].name`.
+///
+/// Walks the tree by hand because `config::Config::get::<Value>` deserializes the value
+/// again and so loses its origin.
+fn lookup<'a>(root: &'a config::Value, key: &str) -> Option<&'a config::Value> {
+    let mut cur = root;
+    for segment in key.split('.') {
+        let (name, indices) = segment.split_once('[').unwrap_or((segment, ""));
+        if !name.is_empty() {
+            match &cur.kind {
+                config::ValueKind::Table(t) => cur = t.get(name)?,
+                _ => return None,
+            }
+        }
+        for idx in indices.split('[').filter(|s| !s.is_empty()) {
+            let i: usize = idx.trim_end_matches(']').parse().ok()?;
+            match &cur.kind {
+                config::ValueKind::Array(a) => cur = a.get(i)?,
+                _ => return None,
+            }
+        }
+    }
+    Some(cur)
 }
 
 /// Keys whose values must never be echoed in an error.
@@ -186,7 +231,10 @@ pub(super) fn from_config_error(
             key: type_key,
             ..
         } => {
-            let key = type_key.map(|k| normalize_key(&k)).or(key).unwrap_or_default();
+            let key = type_key
+                .map(|k| normalize_key(&k))
+                .or(key)
+                .unwrap_or_default();
             let shown = if is_secret_key(&key) {
                 "a value".to_owned()
             } else {
@@ -200,7 +248,9 @@ pub(super) fn from_config_error(
         }
         config::ConfigError::Message(msg) => message_error(msg, key, merged, file),
         other => ConfigError::Other {
-            origin: key.as_deref().map_or_else(|| file.clone(), |k| origin_of(merged, k, file)),
+            origin: key
+                .as_deref()
+                .map_or_else(|| file.clone(), |k| origin_of(merged, k, file)),
             message: match key {
                 Some(k) => format!("{k}: {other}"),
                 None => other.to_string(),
@@ -230,8 +280,8 @@ fn message_error(
     // serde's SocketAddr message does not say what the value was; add it unless secret.
     let shown = merged
         .filter(|_| !is_secret_key(&key))
-        .and_then(|m| m.get::<config::Value>(&key).ok())
-        .and_then(|v| v.into_string().ok())
+        .and_then(|m| lookup(&m.cache, &key))
+        .and_then(|v| v.clone().into_string().ok())
         .filter(|v| !msg.contains(v.as_str()));
     let message = match shown {
         Some(v) => format!("{msg} {v:?}"),
@@ -247,6 +297,22 @@ fn message_error(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lookup_walks_tables_and_arrays() {
+        let cfg = config::Config::builder()
+            .add_source(config::File::from_str(
+                "[trunk]\nallow = [\"a\", \"b\"]\n[[seats]]\nname = \"s\"\n",
+                config::FileFormat::Toml,
+            ))
+            .build()
+            .expect("valid toml");
+        let get = |k: &str| lookup(&cfg.cache, k).and_then(|v| v.clone().into_string().ok());
+        assert_eq!(get("trunk.allow[1]").as_deref(), Some("b"));
+        assert_eq!(get("seats[0].name").as_deref(), Some("s"));
+        assert_eq!(get("seats[1].name"), None);
+        assert_eq!(get("trunk.allow.x"), None);
+    }
 
     #[test]
     fn normalize_inserts_dots() {

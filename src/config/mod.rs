@@ -116,7 +116,7 @@ impl Config {
             .try_deserialize()
             .map_err(|e| error::from_config_error(e, Some(&merged), file))?;
         config.validate().map_err(|source| ConfigError::Invalid {
-            origin: error::origin_of(Some(&merged), &source.key, file),
+            origin: source.origin(&merged, file),
             source,
         })?;
         Ok(config)

@@ -8,14 +8,46 @@ use super::types::Secret;
 use super::ValidationError;
 
 /// Digest algorithms the registrar may challenge with (RFC 7616 §3.3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+///
+/// Written as `"SHA-256"` / `"MD5"` in TOML (serde via the string form, so the error for a
+/// wrong name lists the accepted ones).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DigestAlgorithm {
     /// `SHA-256` (RFC 7616); offered first.
-    #[serde(rename = "SHA-256")]
     Sha256,
     /// `MD5` (RFC 2617); still needed by most softphones.
-    #[serde(rename = "MD5")]
     Md5,
+}
+
+impl std::str::FromStr for DigestAlgorithm {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        // RFC 7616 §3.3: algorithm tokens compare case-insensitively.
+        if s.eq_ignore_ascii_case("SHA-256") {
+            Ok(DigestAlgorithm::Sha256)
+        } else if s.eq_ignore_ascii_case("MD5") {
+            Ok(DigestAlgorithm::Md5)
+        } else {
+            Err(format!(
+                "unknown digest algorithm {s:?}, expected \"SHA-256\" or \"MD5\""
+            ))
+        }
+    }
+}
+
+impl Serialize for DigestAlgorithm {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for DigestAlgorithm {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d)?
+            .parse()
+            .map_err(serde::de::Error::custom)
+    }
 }
 
 impl DigestAlgorithm {
@@ -151,24 +183,32 @@ impl RegistrarConfig {
             return err(
                 "min_expires",
                 format!("must be <= default_expires ({})", self.default_expires),
-            );
+            )
+            .map_err(|e| e.related("registrar.default_expires"));
         }
         if self.default_expires > self.max_expires {
             return err(
                 "default_expires",
                 format!("must be <= max_expires ({})", self.max_expires),
-            );
+            )
+            .map_err(|e| e.related("registrar.max_expires"));
         }
         if self.nonce_lifetime_s == 0 {
             return err("nonce_lifetime_s", "must be > 0".into());
         }
         if self.algorithms.is_empty() {
-            return err("algorithms", "must name at least one of SHA-256, MD5".into());
+            return err(
+                "algorithms",
+                "must name at least one of SHA-256, MD5".into(),
+            );
         }
         let mut seen = HashSet::new();
         for (i, alg) in self.algorithms.iter().enumerate() {
             if !seen.insert(alg) {
-                return err(&format!("algorithms[{i}]"), format!("{} listed twice", alg.as_str()));
+                return err(
+                    &format!("algorithms[{i}]"),
+                    format!("{} listed twice", alg.as_str()),
+                );
             }
         }
         if self.lockout_failures == 0 {
@@ -221,14 +261,20 @@ fn valid_seat_name(name: &str) -> bool {
 pub(super) fn validate_seats(seats: &[Seat]) -> Result<(), ValidationError> {
     // A 112 gateway with no seat can only queue callers forever; refuse to start instead.
     if seats.is_empty() {
-        return Err(ValidationError::new("seats", "at least one [[seats]] entry is required"));
+        return Err(ValidationError::new(
+            "seats",
+            "at least one [[seats]] entry is required",
+        ));
     }
     let mut names = HashSet::new();
     for (i, seat) in seats.iter().enumerate() {
         if !valid_seat_name(&seat.name) {
             return Err(ValidationError::new(
                 format!("seats[{i}].name"),
-                format!("{:?} must be non-empty and use only A-Z a-z 0-9 - _ . ~", seat.name),
+                format!(
+                    "{:?} must be non-empty and use only A-Z a-z 0-9 - _ . ~",
+                    seat.name
+                ),
             ));
         }
         if !names.insert(seat.name.as_str()) {

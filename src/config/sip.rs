@@ -122,10 +122,14 @@ impl SipConfig {
     }
 
     pub(super) fn validate(&self) -> Result<(), ValidationError> {
-        let err = |key: &str, reason: String| Err(ValidationError::new(format!("sip.{key}"), reason));
+        let err =
+            |key: &str, reason: String| Err(ValidationError::new(format!("sip.{key}"), reason));
         for (i, addr) in self.also_listen.iter().enumerate() {
             if *addr == self.listen || self.also_listen[..i].contains(addr) {
-                return err(&format!("also_listen[{i}]"), format!("{addr} is listed twice"));
+                return err(
+                    &format!("also_listen[{i}]"),
+                    format!("{addr} is listed twice"),
+                );
             }
         }
         if self.domain.trim().is_empty() {
@@ -136,13 +140,17 @@ impl SipConfig {
         }
         // RFC 3261 §17.1.2.2: retransmit intervals double from T1 up to T2.
         if self.t1_ms >= self.t2_ms {
-            return err("t2_ms", format!("must be > t1_ms ({})", self.t1_ms));
+            return err("t2_ms", format!("must be > t1_ms ({})", self.t1_ms))
+                .map_err(|e| e.related("sip.t1_ms"));
         }
         if self.t4_ms == 0 {
             return err("t4_ms", "must be > 0".into());
         }
         if self.max_message_bytes < MIN_MESSAGE_BYTES {
-            return err("max_message_bytes", format!("must be >= {MIN_MESSAGE_BYTES}"));
+            return err(
+                "max_message_bytes",
+                format!("must be >= {MIN_MESSAGE_BYTES}"),
+            );
         }
         if self.tcp_idle_timeout_s == 0 {
             return err("tcp_idle_timeout_s", "must be > 0".into());
@@ -154,7 +162,8 @@ impl SipConfig {
             return err(
                 "rate_limit_burst",
                 format!("must be >= rate_limit_per_s ({})", self.rate_limit_per_s),
-            );
+            )
+            .map_err(|e| e.related("sip.rate_limit_per_s"));
         }
         Ok(())
     }

@@ -80,9 +80,7 @@ impl Cidr {
     /// dual-stack socket reports IPv4 peers that way and the ACL must still match them.
     pub fn contains(&self, ip: IpAddr) -> bool {
         let ip = match ip {
-            IpAddr::V6(v6) => v6
-                .to_ipv4_mapped()
-                .map_or(IpAddr::V6(v6), IpAddr::V4),
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
             v4 => v4,
         };
         match (self.addr, ip) {
@@ -257,7 +255,15 @@ mod tests {
 
     #[test]
     fn cidr_rejects_garbage() {
-        for bad in ["", "abc", "10.0.0.0/33", "10.0.0.0/x", "::/129", "10.0.0.0/-1", "/8"] {
+        for bad in [
+            "",
+            "abc",
+            "10.0.0.0/33",
+            "10.0.0.0/x",
+            "::/129",
+            "10.0.0.0/-1",
+            "/8",
+        ] {
             assert!(bad.parse::<Cidr>().is_err(), "{bad:?} should fail");
         }
         let err = "10.0.0.1/8".parse::<Cidr>().expect_err("host bits");

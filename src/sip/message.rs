@@ -150,7 +150,11 @@ impl Headers {
     /// Replaces every value of `name` with one value (appended when absent).
     pub fn set(&mut self, name: &str, value: impl Into<String>) {
         let value = value.into();
-        match self.0.iter().position(|h| h.name.eq_ignore_ascii_case(name)) {
+        match self
+            .0
+            .iter()
+            .position(|h| h.name.eq_ignore_ascii_case(name))
+        {
             Some(first) => {
                 self.0[first].value = value;
                 let mut index = 0;
