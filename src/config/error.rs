@@ -138,13 +138,27 @@ pub enum ConfigError {
 
 /// Resolves where the value at `key` came from, using the merged sources.
 pub(super) fn origin_of(merged: Option<&config::Config>, key: &str, file: &Origin) -> Origin {
-    let from_env = merged
+    merged
         .and_then(|m| lookup(&m.cache, key))
-        .is_some_and(|v| v.origin() == Some(ENV_ORIGIN));
-    if from_env {
-        Origin::Env(env_var_name(key))
-    } else {
-        file.clone()
+        .and_then(|v| env_key(v, key))
+        .map_or_else(|| file.clone(), |k| Origin::Env(env_var_name(&k)))
+}
+
+/// The key of the env-set value at or under `value`, if any. A table such as `[media]` made
+/// up only by `SIAGA__MEDIA__PORTS` has no origin itself; its leaf has.
+fn env_key(value: &config::Value, key: &str) -> Option<String> {
+    if value.origin() == Some(ENV_ORIGIN) {
+        return Some(key.to_owned());
+    }
+    match &value.kind {
+        config::ValueKind::Table(t) => {
+            let mut names: Vec<&String> = t.keys().collect();
+            names.sort(); // deterministic when several variables are at fault
+            names
+                .into_iter()
+                .find_map(|n| env_key(&t[n], &join_key(Some(key), n)))
+        }
+        _ => None,
     }
 }
 
