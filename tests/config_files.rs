@@ -166,3 +166,56 @@ fn check_config_applies_env_overrides() {
         "{stderr}"
     );
 }
+
+#[test]
+fn run_with_bad_config_exits_2() {
+    let out = siaga(&["run", "--config", "fixtures/config/invalid/bad_addr.toml"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("sip.listen"), "{stderr}");
+}
+
+#[test]
+fn run_stops_on_sigterm() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    use std::time::Duration;
+
+    let store = tempfile::tempdir().expect("tempdir");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_siaga"))
+        .args([
+            "run",
+            "--config",
+            "config/siaga.toml",
+            "--log-level",
+            "info",
+        ])
+        .current_dir(root())
+        // Port 0 so the test never collides once app.rs binds real sockets.
+        .env("SIAGA__SIP__LISTEN", "127.0.0.1:0")
+        .env("SIAGA__API__LISTEN", "127.0.0.1:0")
+        .env("SIAGA__STORE__PATH", store.path().join("t.sqlite"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn siaga run");
+    let stdout = child.stdout.take().expect("piped stdout");
+    // Wait (bounded) for the startup line: the signal handler is installed before it.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if line.contains("siaga started") {
+                let _ = tx.send(());
+            }
+        }
+    });
+    let started = rx.recv_timeout(Duration::from_secs(20)).is_ok();
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(killed.success());
+    let status = child.wait().expect("wait for siaga");
+    assert!(started, "no startup log line");
+    assert_eq!(status.code(), Some(0), "{status:?}");
+}
