@@ -1,1 +1,120 @@
-fn main() {}
+//! The `siaga` command line: `run` and `check-config`.
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+use siaga::config::{Config, DEFAULT_API_TOKEN};
+
+/// Exit code for a configuration that cannot be loaded or is invalid.
+const EXIT_CONFIG: u8 = 2;
+/// Exit code for a failure while running.
+const EXIT_RUNTIME: u8 = 1;
+
+/// siaga: SIP gateway for the emergency number 112.
+#[derive(Debug, Parser)]
+#[command(name = "siaga", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the gateway until SIGINT or SIGTERM.
+    Run {
+        #[command(flatten)]
+        config: ConfigArg,
+        /// Log filter (EnvFilter syntax); overrides `log.level` and `RUST_LOG`.
+        #[arg(long, value_name = "FILTER")]
+        log_level: Option<String>,
+    },
+    /// Load and validate the configuration, then print it with secrets masked.
+    CheckConfig {
+        #[command(flatten)]
+        config: ConfigArg,
+    },
+}
+
+#[derive(Debug, Args)]
+struct ConfigArg {
+    /// Configuration file (TOML). `SIAGA__SECTION__KEY` variables override its values.
+    #[arg(long, short, value_name = "FILE", default_value = "config/siaga.toml")]
+    config: PathBuf,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::CheckConfig { config } => check_config(&config.config),
+        Command::Run { config, log_level } => run(&config.config, log_level),
+    }
+}
+
+fn load(path: &std::path::Path) -> Result<Config, ExitCode> {
+    Config::load(path).map_err(|e| {
+        eprintln!("error: {e}");
+        ExitCode::from(EXIT_CONFIG)
+    })
+}
+
+fn check_config(path: &std::path::Path) -> ExitCode {
+    match load(path) {
+        Ok(config) => {
+            print!("{}", config.masked_toml());
+            ExitCode::SUCCESS
+        }
+        Err(code) => code,
+    }
+}
+
+fn run(path: &std::path::Path, log_level: Option<String>) -> ExitCode {
+    let config = match load(path) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let filter = match log_filter(&config, log_level.as_deref()) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    tracing_subscriber::fmt().with_env_filter(filter).init();
+    if config.api.token.expose() == DEFAULT_API_TOKEN {
+        tracing::warn!("api.token is the default placeholder; set a real token");
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the tokio runtime: {e}");
+            return ExitCode::from(EXIT_RUNTIME);
+        }
+    };
+    match runtime.block_on(siaga::app::run(config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = format!("{e:#}"), "siaga stopped with an error");
+            eprintln!("error: {e:#}");
+            ExitCode::from(EXIT_RUNTIME)
+        }
+    }
+}
+
+/// `--log-level` first (the operator typed it just now), then `RUST_LOG`, then `log.level`.
+fn log_filter(config: &Config, cli: Option<&str>) -> anyhow::Result<EnvFilter> {
+    use anyhow::Context;
+    if let Some(directive) = cli {
+        return EnvFilter::try_new(directive).with_context(|| format!("--log-level {directive:?}"));
+    }
+    match std::env::var("RUST_LOG") {
+        Ok(v) if !v.trim().is_empty() => {
+            EnvFilter::try_new(&v).with_context(|| format!("RUST_LOG {v:?}"))
+        }
+        _ => EnvFilter::try_new(&config.log.level).context("log.level"),
+    }
+}

@@ -1,0 +1,110 @@
+//! The small sections: `[api]`, `[store]`, `[log]`.
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use super::types::Secret;
+use super::ValidationError;
+
+/// `[api]`: the HTTP API and dashboard.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiConfig {
+    /// Address of the HTTP listener.
+    #[serde(default = "default_api_listen")]
+    pub listen: SocketAddr,
+    /// Bearer token required by the API (secret; printed as `***`).
+    #[serde(default = "default_token")]
+    pub token: Secret,
+}
+
+fn default_api_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 8112))
+}
+
+/// The placeholder token; `siaga run` warns when it is still in use.
+pub const DEFAULT_API_TOKEN: &str = "change-me";
+
+fn default_token() -> Secret {
+    Secret::new(DEFAULT_API_TOKEN)
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        ApiConfig {
+            listen: default_api_listen(),
+            token: default_token(),
+        }
+    }
+}
+
+impl ApiConfig {
+    pub(super) fn validate(&self) -> Result<(), ValidationError> {
+        if self.token.is_empty() {
+            return Err(ValidationError::new("api.token", "must not be empty"));
+        }
+        Ok(())
+    }
+}
+
+/// `[store]`: where call records live.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreConfig {
+    /// SQLite database file; relative paths are relative to the working directory.
+    #[serde(default = "default_store_path")]
+    pub path: PathBuf,
+}
+
+fn default_store_path() -> PathBuf {
+    PathBuf::from("data/siaga.sqlite")
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig {
+            path: default_store_path(),
+        }
+    }
+}
+
+impl StoreConfig {
+    pub(super) fn validate(&self) -> Result<(), ValidationError> {
+        if self.path.as_os_str().is_empty() {
+            return Err(ValidationError::new("store.path", "must not be empty"));
+        }
+        Ok(())
+    }
+}
+
+/// `[log]`: logging.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogConfig {
+    /// `tracing` EnvFilter directive, e.g. `info` or `info,siaga::sip=debug`.
+    /// `RUST_LOG`, when set, wins over this.
+    #[serde(default = "default_level")]
+    pub level: String,
+}
+
+fn default_level() -> String {
+    "info".to_owned()
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            level: default_level(),
+        }
+    }
+}
+
+impl LogConfig {
+    pub(super) fn validate(&self) -> Result<(), ValidationError> {
+        // Parse it now so a typo fails `check-config` instead of silently logging nothing.
+        tracing_subscriber::EnvFilter::try_new(&self.level)
+            .map(drop)
+            .map_err(|e| ValidationError::new("log.level", format!("{:?}: {e}", self.level)))
+    }
+}
