@@ -32,8 +32,16 @@ pub struct TxKey {
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum TxId {
-    /// §17.2.3 first rule: branch and sent-by of the top Via.
-    Branch { branch: String, sent_by: String },
+    /// §17.2.3 first rule: branch and sent-by of the top Via. The Call-ID is added because
+    /// senders do reuse branches across calls (RFC 4475 reuses `z9hG4bKkdjuw` in several
+    /// messages): a true retransmission, its ACK and its CANCEL (§9.1) always carry the
+    /// same Call-ID, so this never splits one transaction, and it keeps a colliding
+    /// request from being swallowed as a "retransmission" of someone else's.
+    Branch {
+        branch: String,
+        sent_by: String,
+        call_id: String,
+    },
     /// §17.2.3 RFC 2543 fallback (boxed: rare, and it keeps the key small).
     Legacy(Box<LegacyId>),
 }
@@ -71,7 +79,7 @@ impl TxKey {
     pub(crate) fn server(request: &Request) -> Result<TxKey, TransactionError> {
         let via = top_via(&request.headers)?;
         let id = if via.has_rfc3261_branch() {
-            branch_id(&via)
+            branch_id(&via, &request.headers)?
         } else {
             legacy_id(request, &via)?
         };
@@ -96,7 +104,7 @@ impl TxKey {
         Ok(TxKey {
             role: Role::Client,
             method: request.method.clone(),
-            id: branch_id(&via),
+            id: branch_id(&via, &request.headers)?,
         })
     }
 
@@ -107,7 +115,7 @@ impl TxKey {
         Ok(TxKey {
             role: Role::Client,
             method: cseq.method,
-            id: branch_id(&via),
+            id: branch_id(&via, &response.headers)?,
         })
     }
 
@@ -127,7 +135,9 @@ impl fmt::Display for TxKey {
             Role::Server => "server",
         };
         match &self.id {
-            TxId::Branch { branch, sent_by } => {
+            TxId::Branch {
+                branch, sent_by, ..
+            } => {
                 write!(f, "{role} {} {branch} {sent_by}", self.method)
             }
             TxId::Legacy(id) => {
@@ -189,11 +199,12 @@ fn sent_by(via: &Via) -> String {
     )
 }
 
-fn branch_id(via: &Via) -> TxId {
-    TxId::Branch {
+fn branch_id(via: &Via, headers: &Headers) -> Result<TxId, TransactionError> {
+    Ok(TxId::Branch {
         branch: via.branch().unwrap_or_default().to_string(),
         sent_by: sent_by(via),
-    }
+        call_id: header(headers, "Call-ID")?.trim().to_string(),
+    })
 }
 
 fn legacy_id(request: &Request, via: &Via) -> Result<TxId, TransactionError> {
@@ -268,5 +279,16 @@ mod tests {
     fn client_request_needs_cookie() {
         let err = TxKey::client_for_request(&request(Method::Options, "abc")).unwrap_err();
         assert!(matches!(err, TransactionError::NoRfc3261Branch));
+    }
+
+    #[test]
+    fn reused_branch_with_another_call_id_is_another_transaction() {
+        let first = request(Method::Register, "z9hG4bKkdjuw");
+        let mut second = first.clone();
+        second.headers.set("Call-ID", "c2");
+        assert_ne!(
+            TxKey::server(&first).unwrap(),
+            TxKey::server(&second).unwrap()
+        );
     }
 }
