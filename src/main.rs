@@ -81,7 +81,12 @@ fn run(path: &std::path::Path, log_level: Option<String>) -> ExitCode {
             return ExitCode::from(EXIT_CONFIG);
         }
     };
-    tracing_subscriber::fmt().with_env_filter(filter).init();
+    // Colour only on a terminal: log files and test captures stay plain text.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(ansi)
+        .init();
     if config.api.token.expose() == DEFAULT_API_TOKEN {
         tracing::warn!("api.token is the default placeholder; set a real token");
     }
