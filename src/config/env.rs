@@ -22,7 +22,12 @@ const SEPARATOR: &str = "__";
 
 /// Keys whose env value is a comma-separated list, e.g.
 /// `SIAGA__TRUNK__ALLOW=127.0.0.0/8,::1/128`. An empty value means an empty list.
-const LIST_KEYS: &[&str] = &["sip.also_listen", "trunk.allow", "registrar.algorithms"];
+const LIST_KEYS: &[&str] = &[
+    "sip.also_listen",
+    "trunk.allow",
+    "registrar.algorithms",
+    "routing.emergency_numbers",
+];
 
 /// The variable that sets `key`: `sip.t1_ms` → `SIAGA__SIP__T1_MS`. Array indices are dropped
 /// (`trunk.allow[1]` → `SIAGA__TRUNK__ALLOW`) since a list is set as one variable.

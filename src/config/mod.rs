@@ -13,6 +13,7 @@
 //! Environment overrides: `SIAGA__SIP__LISTEN=127.0.0.1:15060`,
 //! `SIAGA__REGISTRAR__LOCKOUT_FAILURES=3`; list keys (`sip.also_listen`, `trunk.allow`,
 //! `registrar.algorithms`) take a comma-separated value. `[[seats]]` can only be set in the file.
+mod calls;
 mod env;
 mod error;
 mod registrar;
@@ -28,6 +29,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+pub use calls::{MediaConfig, RoutingConfig};
 pub use error::{ConfigError, Origin, ValidationError};
 pub use registrar::{DigestAlgorithm, RegistrarConfig, Seat};
 pub use sections::{ApiConfig, LogConfig, StoreConfig, DEFAULT_API_TOKEN};
@@ -50,6 +52,12 @@ pub struct Config {
     /// Call-taker seats allowed to register.
     #[serde(default = "registrar::default_seats")]
     pub seats: Vec<Seat>,
+    /// Emergency numbers, queue and ring cycle.
+    #[serde(default)]
+    pub routing: RoutingConfig,
+    /// RTP relay.
+    #[serde(default)]
+    pub media: MediaConfig,
     /// HTTP API.
     #[serde(default)]
     pub api: ApiConfig,
@@ -68,6 +76,8 @@ impl Default for Config {
             trunk: TrunkConfig::default(),
             registrar: RegistrarConfig::default(),
             seats: registrar::default_seats(),
+            routing: RoutingConfig::default(),
+            media: MediaConfig::default(),
             api: ApiConfig::default(),
             store: StoreConfig::default(),
             log: LogConfig::default(),
@@ -128,6 +138,8 @@ impl Config {
         self.sip.validate()?;
         self.registrar.validate()?;
         registrar::validate_seats(&self.seats)?;
+        self.routing.validate()?;
+        self.media.validate()?;
         self.api.validate()?;
         self.store.validate()?;
         self.log.validate()?;

@@ -235,6 +235,11 @@ pub struct Seat {
     pub name: String,
     /// Digest password (secret; printed as `***`).
     pub password: Secret,
+    /// A static seat (a desk phone): its SIP URI, rung without registration. The gateway
+    /// sends to the URI's host and port, which must be an IP literal. Empty: the seat
+    /// registers.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub contact: String,
 }
 
 /// The default seats `seat1`..`seat4` with passwords `siaga-seat1`..`siaga-seat4`, as in the
@@ -244,6 +249,7 @@ pub(super) fn default_seats() -> Vec<Seat> {
         .map(|n| Seat {
             name: format!("seat{n}"),
             password: Secret::new(format!("siaga-seat{n}")),
+            contact: String::new(),
         })
         .collect()
 }
