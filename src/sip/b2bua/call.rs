@@ -1,0 +1,94 @@
+//! One emergency call: the trunk leg (caller) and at most one seat leg at a time.
+//!
+//! ```text
+//!            INVITE from trunk
+//!                  │ 100 Trying, media Open
+//!                  ▼
+//!   Opening ──Opened──► Queued ──assignment──► Ringing ──seat 200──► Connected ──BYE──► gone
+//!      │                 ▲  │                    │  │                     │
+//!      │ Failed: 503     │  │ CANCEL: 487        │  │ 486/480/timeout:    │ BYE either side:
+//!      ▼                 │  ▼                    │  │ back to Queued      │ BYE the other leg
+//!     gone               └──┴────────────────────┘  ▼
+//!                                                CANCEL from trunk: CANCEL the seat leg
+//! ```
+//!
+//! The caller hears the queue prompt as early media (183 Session Progress with our SDP
+//! answer) while waiting and while a seat rings; the trunk leg is answered (200 OK with the
+//! same SDP, RFC 3264 §5) only when a seat answers, so the trunk may CANCEL until then.
+
+use super::super::dialog::Dialog;
+use super::super::message::Request;
+use super::super::transaction::{Peer, TxKey};
+use crate::media::sdp::Negotiated;
+use std::net::SocketAddr;
+use std::time::Instant;
+
+/// Where the call stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallState {
+    /// Waiting for RTP ports.
+    Opening,
+    /// In the ACD queue, hearing the queue prompt.
+    Queued,
+    /// A seat (or the overflow target) is being rung.
+    Ringing,
+    /// Caller and seat are talking.
+    Connected,
+}
+
+/// The trunk side.
+#[derive(Debug)]
+pub(crate) struct TrunkLeg {
+    /// The INVITE that started the call.
+    pub(crate) invite: Request,
+    /// Its server transaction.
+    pub(crate) key: TxKey,
+    /// Where the trunk sent it from.
+    pub(crate) peer: Peer,
+    /// Our side of the dialog (our To tag).
+    pub(crate) dialog: Dialog,
+    /// The SDP offer from the trunk.
+    pub(crate) offer: Vec<u8>,
+    /// Our SDP answer (sent in 183 and again in 200).
+    pub(crate) answer: Option<Vec<u8>>,
+    /// The stream negotiated with the caller.
+    pub(crate) negotiated: Option<Negotiated>,
+}
+
+/// A seat (or overflow) leg being rung or connected.
+#[derive(Debug)]
+pub(crate) struct SeatLeg {
+    /// Seat name, or `overflow`.
+    pub(crate) seat: String,
+    /// The INVITE we sent.
+    pub(crate) invite: Request,
+    /// Its client transaction.
+    pub(crate) key: TxKey,
+    /// Our side of its dialog.
+    pub(crate) dialog: Dialog,
+    /// A provisional response arrived (a CANCEL may be sent, RFC 3261 §9.1).
+    pub(crate) provisional: bool,
+    /// We gave up on this leg (CANCEL sent or pending); a late 2xx gets ACK + BYE (§9.2 race).
+    pub(crate) cancelled: bool,
+    /// CANCEL waits for the first provisional response.
+    pub(crate) cancel_pending: bool,
+    /// The seat answered.
+    pub(crate) answered: bool,
+}
+
+/// One call.
+#[derive(Debug)]
+pub(crate) struct Call {
+    /// siaga's call id (X-Siaga-Call).
+    pub(crate) id: String,
+    pub(crate) state: CallState,
+    pub(crate) trunk: TrunkLeg,
+    pub(crate) seat: Option<SeatLeg>,
+    /// Our RTP addresses: caller side, seat side.
+    pub(crate) media: Option<(SocketAddr, SocketAddr)>,
+    /// The caller as shown to seats (From of the trunk INVITE).
+    pub(crate) caller: String,
+    pub(crate) created: Instant,
+    /// The trunk leg was answered (200 sent).
+    pub(crate) answered: bool,
+}

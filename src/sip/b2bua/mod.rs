@@ -1,0 +1,235 @@
+//! The back-to-back user agent: trunk calls in, seat legs out, glued by the ACD and the
+//! media relay. Pure: it is driven by transaction events, ACD output and media events, and
+//! it emits transaction-layer sends and [`MediaCommand`]s (STYLE.md habit 1).
+
+mod call;
+mod legs;
+pub mod media_cmd;
+
+pub use call::CallState;
+pub use media_cmd::{MediaCommand, MediaEvent};
+
+use super::dialog::Dialog;
+use super::header::{NameAddr, Uri};
+use super::message::{Message, Method, Request, Response};
+use super::reply::{random_token, response_to};
+use super::transaction::{Peer, TransactionLayer, TxKey};
+use crate::media::sdp::{self, Codec, SdpOrigin, SessionDescription};
+use crate::media::Leg;
+use crate::routing::{Acd, AcdEvent, CallClass, RingOutcome};
+use call::{Call, SeatLeg, TrunkLeg};
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::time::Instant;
+use tracing::{info, warn};
+
+/// Where a seat is rung: Request-URI and the address to send to.
+pub trait SeatTargets {
+    /// The target for `seat` now, or `None` when it cannot be reached.
+    fn target(&self, now: Instant, seat: &str) -> Option<(String, Peer)>;
+}
+
+/// B2BUA settings from the configuration.
+#[derive(Debug, Clone)]
+pub struct CallSettings {
+    /// Request-URI users (or URNs) that are emergency calls.
+    pub emergency_numbers: Vec<String>,
+    /// Our SIP address (Contact, Via).
+    pub local: SocketAddr,
+    /// Product token.
+    pub user_agent: String,
+    /// Seat AOR domain.
+    pub domain: String,
+    /// Overflow target: Request-URI and where to send it.
+    pub overflow: Option<(String, Peer)>,
+}
+
+/// Everything the B2BUA touches while handling one input.
+pub struct Ctx<'a> {
+    /// The current time.
+    pub now: Instant,
+    /// The transaction layer (sends and responses).
+    pub txns: &'a mut TransactionLayer,
+    /// The ACD.
+    pub acd: &'a mut Acd,
+    /// Seat targets (registrar bindings and static seats).
+    pub seats: &'a dyn SeatTargets,
+}
+
+/// All live calls.
+pub struct Calls {
+    settings: CallSettings,
+    calls: HashMap<String, Call>,
+    /// Call-ID of either leg → siaga call id.
+    by_call_id: HashMap<String, String>,
+    /// Seat-leg INVITE client transaction → siaga call id.
+    by_txn: HashMap<TxKey, String>,
+    /// Seat legs of calls that are gone but whose INVITE has no final response yet:
+    /// a late 2xx still needs ACK and BYE (§9.2 CANCEL/200 race).
+    orphans: HashMap<TxKey, SeatLeg>,
+    media: VecDeque<MediaCommand>,
+    origin: SdpOrigin,
+}
+
+impl Calls {
+    /// No calls yet.
+    pub fn new(settings: CallSettings) -> Calls {
+        Calls {
+            settings,
+            calls: HashMap::new(),
+            by_call_id: HashMap::new(),
+            by_txn: HashMap::new(),
+            orphans: HashMap::new(),
+            media: VecDeque::new(),
+            origin: SdpOrigin::new(),
+        }
+    }
+
+    /// Live calls.
+    pub fn len(&self) -> usize {
+        self.calls.len()
+    }
+
+    /// True when no call is live.
+    pub fn is_empty(&self) -> bool {
+        self.calls.is_empty()
+    }
+
+    /// The state of a call (tests, API).
+    pub fn state(&self, call: &str) -> Option<CallState> {
+        self.calls.get(call).map(|c| c.state)
+    }
+
+    /// The next command for the media engine.
+    pub fn poll_media(&mut self) -> Option<MediaCommand> {
+        self.media.pop_front()
+    }
+
+    /// True when `request` belongs to a call (in-dialog request or a CANCEL of one).
+    pub fn owns(&self, request: &Request) -> bool {
+        request
+            .headers
+            .get("Call-ID")
+            .is_some_and(|id| self.by_call_id.contains_key(id))
+    }
+
+    /// True when `uri` names one of the configured emergency numbers.
+    pub fn is_emergency(&self, uri: &str) -> bool {
+        let Ok(parsed) = Uri::parse(uri, "Request-URI") else {
+            return false;
+        };
+        let wanted = match parsed.scheme.as_str() {
+            "urn" => uri.to_ascii_lowercase(),
+            _ => parsed.user.unwrap_or_default().to_ascii_lowercase(),
+        };
+        self.settings
+            .emergency_numbers
+            .iter()
+            .any(|n| n.eq_ignore_ascii_case(&wanted))
+    }
+
+    /// A new INVITE from the trunk (the caller is trusted and dials an emergency number).
+    pub fn on_new_invite(&mut self, ctx: &mut Ctx<'_>, key: TxKey, from: Peer, invite: Request) {
+        let tag = random_token();
+        // §13.3.1: without an SDP offer we would have to offer in the 200; trunks carrying
+        // 112 always offer, so a missing or unusable offer is refused with 488.
+        let offer = SessionDescription::parse(&invite.body);
+        let usable = offer.as_ref().is_ok_and(|o| {
+            sdp::answer(o, SocketAddr::from(([127, 0, 0, 1], 9)), &mut SdpOrigin::new()).is_ok()
+        });
+        if !usable {
+            let mut refusal = response_to(&invite, 488, Some(&tag));
+            refusal
+                .headers
+                .push("Warning", "304 siaga \"no usable PCMU/PCMA audio offer\"");
+            let _ = ctx.txns.respond(ctx.now, &key, refusal);
+            return;
+        }
+        let id = format!("c{}", random_token());
+        let caller = invite
+            .headers
+            .get("From")
+            .and_then(|f| NameAddr::parse(f, "From").ok())
+            .map(|a| match a.display {
+                Some(d) if !d.is_empty() => format!("\"{d}\" <{}>", a.uri_text),
+                _ => format!("<{}>", a.uri_text),
+            })
+            .unwrap_or_else(|| "<sip:anonymous@anonymous.invalid>".into());
+        let dialog = Dialog::as_uas(&invite, &tag, from);
+        info!(call = %id, caller = %caller, peer = %from.addr, "emergency call received");
+        self.by_call_id.insert(dialog.call_id.clone(), id.clone());
+        let call = Call {
+            id: id.clone(),
+            state: CallState::Opening,
+            trunk: TrunkLeg {
+                offer: invite.body.clone(),
+                invite,
+                key,
+                peer: from,
+                dialog,
+                answer: None,
+                negotiated: None,
+            },
+            seat: None,
+            media: None,
+            caller,
+            created: ctx.now,
+            answered: false,
+        };
+        self.calls.insert(id.clone(), call);
+        self.media.push_back(MediaCommand::Open { call: id });
+    }
+
+    /// The media engine's answer to [`MediaCommand::Open`] and dead-media reports.
+    pub fn on_media_event(&mut self, ctx: &mut Ctx<'_>, event: MediaEvent) {
+        match event {
+            MediaEvent::Opened { call, caller, seat } => self.media_opened(ctx, &call, caller, seat),
+            MediaEvent::Failed { call, reason } => {
+                warn!(%call, %reason, "no media for the call");
+                if let Some(c) = self.calls.get(&call) {
+                    let refusal = response_to(&c.trunk.invite, 503, Some(&c.trunk.dialog.local_tag));
+                    let _ = ctx.txns.respond(ctx.now, &c.trunk.key.clone(), refusal);
+                }
+                self.forget(ctx, &call);
+            }
+            MediaEvent::Dead { call } => {
+                info!(%call, "no RTP on either leg: ending the call");
+                self.hang_up_both(ctx, &call);
+            }
+        }
+    }
+
+    fn media_opened(&mut self, ctx: &mut Ctx<'_>, id: &str, caller: SocketAddr, seat: SocketAddr) {
+        let Some(call) = self.calls.get_mut(id) else {
+            self.media.push_back(MediaCommand::Close { call: id.to_string() });
+            return;
+        };
+        call.media = Some((caller, seat));
+        let offer = SessionDescription::parse(&call.trunk.offer);
+        let answered = offer.and_then(|o| sdp::answer(&o, caller, &mut self.origin));
+        let Ok((body, negotiated)) = answered else {
+            let refusal = response_to(&call.trunk.invite, 488, Some(&call.trunk.dialog.local_tag));
+            let key = call.trunk.key.clone();
+            let _ = ctx.txns.respond(ctx.now, &key, refusal);
+            self.forget(ctx, id);
+            return;
+        };
+        call.trunk.answer = Some(body);
+        call.trunk.negotiated = Some(negotiated.clone());
+        self.media.push_back(MediaCommand::SetRemote {
+            call: id.to_string(),
+            leg: Leg::Caller,
+            negotiated,
+        });
+        self.media.push_back(MediaCommand::PlayQueuePrompt { call: id.to_string() });
+        let early = legs::trunk_response_with_sdp(call, 183, self.settings.local, &self.settings.user_agent);
+        let _ = ctx.txns.respond(ctx.now, &call.trunk.key.clone(), early);
+        call.state = CallState::Queued;
+        let caller_text = call.caller.clone();
+        ctx.acd.enqueue(ctx.now, id, CallClass::Unscreened, &caller_text);
+        info!(call = %id, "queued");
+    }
+}
+
+mod flow;
+mod orphans;
