@@ -5,7 +5,12 @@
 //! - [`sip`]: SIP messages (parse, print, ingress checks), transactions (RFC 3261 §17),
 //!   the seat registrar, transports.
 //! - [`config`]: one strict serde tree loaded from TOML with `SIAGA__SECTION__KEY` overrides.
+//! - [`routing`]: automatic call distribution (seats, queue with ageing, ring timeouts,
+//!   overflow) as a pure state machine.
+//! - [`api`]: HTTP API (axum): seats and queue as JSON, pause/resume, health.
 //! - [`app`]: wiring of the subsystems; runs until SIGINT/SIGTERM.
+pub mod api;
 pub mod app;
 pub mod config;
+pub mod routing;
 pub mod sip;

@@ -1,0 +1,144 @@
+//! HTTP API: seats and queue as JSON, supervisor commands, health.
+//!
+//! | Route | Auth | Answer |
+//! |---|---|---|
+//! | `GET /health` | none | 200 `ok` |
+//! | `GET /api/seats` | bearer | 200 `[SeatView]` |
+//! | `GET /api/queue` | bearer | 200 `[QueuedView]`, serving order |
+//! | `POST /api/seats/{name}/pause` | bearer | 200 `SeatView`; body `{"reason": "..."}` optional |
+//! | `POST /api/seats/{name}/resume` | bearer | 200 `SeatView` |
+//!
+//! **Every `/api` route needs `Authorization: Bearer <api.token>`, reads included**: the queue
+//! shows emergency callers' numbers, and "open on loopback" stops meaning anything as soon as
+//! a reverse proxy or a `0.0.0.0` listen address is in front. The seat console sends the
+//! token like any other client. Errors are JSON (see [`ApiError`]): 401 bad token, 404
+//! unknown seat, 409 a command the seat's state refuses, 400 a bad body.
+//!
+//! **Pausing a busy seat** (ringing, on a call, in wrap-up) is accepted as "pause after this
+//! call": the answer shows `pause_pending`, and the seat goes to `paused` when its wrap-up
+//! ends. 409 is for pausing a seat already paused (or with a pause pending) and for resuming
+//! a seat that is neither. Resuming a seat with a pending pause cancels the pause.
+//!
+//! The HTTP layer sees routing only through [`RoutingControl`]; it never touches calls.
+mod auth;
+pub mod error;
+mod seats;
+#[cfg(test)]
+mod tests;
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Instant;
+
+use axum::routing::{get, post};
+use axum::{middleware, Router};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+pub use error::ApiError;
+
+use crate::config::Secret;
+use crate::routing::{Acd, AcdError, QueuedView, SeatView};
+
+/// What the API may ask of the routing owner (the B2BUA side implements it; views are taken
+/// at the implementor's `now`).
+pub trait RoutingControl: Send + Sync {
+    /// Every seat, in configuration order.
+    fn seats(&self) -> Vec<SeatView>;
+    /// Every waiting call, in serving order.
+    fn queue(&self) -> Vec<QueuedView>;
+    /// Pauses a seat (after its current call when busy).
+    ///
+    /// # Errors
+    ///
+    /// [`AcdError::UnknownSeat`], [`AcdError::Transition`], [`AcdError::Unavailable`].
+    fn pause(&self, seat: &str, reason: &str) -> Result<(), AcdError>;
+    /// Resumes a paused seat, or cancels its pending pause.
+    ///
+    /// # Errors
+    ///
+    /// [`AcdError::UnknownSeat`], [`AcdError::Transition`], [`AcdError::Unavailable`].
+    fn resume(&self, seat: &str) -> Result<(), AcdError>;
+}
+
+/// An [`Acd`] shared behind a short, sync lock (never held across `.await`). Whoever drives
+/// the ACD must still poll it for assignments after a resume.
+impl RoutingControl for Mutex<Acd> {
+    fn seats(&self) -> Vec<SeatView> {
+        self.lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .seats_view(Instant::now())
+    }
+    fn queue(&self) -> Vec<QueuedView> {
+        self.lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .queue_view(Instant::now())
+    }
+    fn pause(&self, seat: &str, reason: &str) -> Result<(), AcdError> {
+        let mut acd = self.lock().unwrap_or_else(PoisonError::into_inner);
+        acd.pause(Instant::now(), seat, reason)
+    }
+    fn resume(&self, seat: &str) -> Result<(), AcdError> {
+        let mut acd = self.lock().unwrap_or_else(PoisonError::into_inner);
+        acd.resume(Instant::now(), seat)
+    }
+}
+
+/// What the handlers share: the token's digest and the routing handle. Cheap to clone.
+#[derive(Clone)]
+pub struct ApiState {
+    token_digest: [u8; 32],
+    routing: Arc<dyn RoutingControl>,
+}
+
+impl ApiState {
+    /// State for `router`: requests must carry `token` (`api.token`).
+    pub fn new(token: &Secret, routing: Arc<dyn RoutingControl>) -> ApiState {
+        ApiState {
+            token_digest: auth::digest(token.expose().as_bytes()),
+            routing,
+        }
+    }
+}
+
+impl std::fmt::Debug for ApiState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiState").finish_non_exhaustive()
+    }
+}
+
+/// The whole HTTP API as a function of its state (tested without a socket).
+pub fn router(state: ApiState) -> Router {
+    let api = Router::new()
+        .route("/api/seats", get(seats::list))
+        .route("/api/queue", get(seats::queue))
+        .route("/api/seats/{name}/pause", post(seats::pause))
+        .route("/api/seats/{name}/resume", post(seats::resume))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_token,
+        ));
+    Router::new()
+        .route("/health", get(|| async { "ok" }))
+        .merge(api)
+        .fallback(|| async { ApiError::NotFound })
+        .with_state(state)
+}
+
+/// Serves `router` on a bound `listener` until `shutdown` is cancelled, then lets requests in
+/// flight finish.
+///
+/// # Errors
+///
+/// I/O errors of the listener.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    shutdown: CancellationToken,
+) -> std::io::Result<()> {
+    if let Ok(addr) = listener.local_addr() {
+        tracing::info!(%addr, "HTTP API listening");
+    }
+    axum::serve(listener, router)
+        .with_graceful_shutdown(async move { shutdown.cancelled_owned().await })
+        .await
+}
