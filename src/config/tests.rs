@@ -129,7 +129,9 @@ fn error_unknown_key_in_env() {
     let (msg, _) = load_err("", &[("SIAGA__SIP__LISEN", "127.0.0.1:5060")]);
     assert_eq!(msg, "env SIAGA__SIP__LISEN: unknown key `sip.lisen`");
     let (msg, _) = load_err("", &[("SIAGA__MEDIA__PORTS", "1")]);
-    assert_eq!(msg, "env SIAGA__MEDIA__PORTS: unknown key `media`");
+    assert_eq!(msg, "env SIAGA__MEDIA__PORTS: unknown key `media.ports`");
+    let (msg, _) = load_err("", &[("SIAGA__RECORDING__ON", "1")]);
+    assert_eq!(msg, "env SIAGA__RECORDING__ON: unknown key `recording`");
 }
 
 #[test]
