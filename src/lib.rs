@@ -8,4 +8,5 @@
 //! - [`app`]: wiring of the subsystems; runs until SIGINT/SIGTERM.
 pub mod app;
 pub mod config;
+pub mod media;
 pub mod sip;

@@ -1,0 +1,6 @@
+//! Media: SDP offer/answer, the RTP/RTCP relay between the caller (trunk) leg and the seat
+//! leg, prompt playback and G.711.
+//!
+//! Everything but [`engine`] is sans-IO: bytes and `now: Instant` in, decisions out.
+pub mod g711;
+pub mod sdp;
