@@ -3,4 +3,5 @@
 //!
 //! Everything but [`engine`] is sans-IO: bytes and `now: Instant` in, decisions out.
 pub mod g711;
+pub mod rtp;
 pub mod sdp;
