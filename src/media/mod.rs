@@ -3,5 +3,7 @@
 //!
 //! Everything but [`engine`] is sans-IO: bytes and `now: Instant` in, decisions out.
 pub mod g711;
+pub mod playback;
+pub mod ports;
 pub mod rtp;
 pub mod sdp;
