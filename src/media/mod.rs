@@ -3,7 +3,11 @@
 //!
 //! Everything but [`engine`] is sans-IO: bytes and `now: Instant` in, decisions out.
 pub mod g711;
+pub mod latch;
 pub mod playback;
 pub mod ports;
+pub mod relay;
 pub mod rtp;
 pub mod sdp;
+pub mod stats;
+pub mod tap;

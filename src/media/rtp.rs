@@ -269,4 +269,4 @@ impl ReceiveStats {
 
 #[cfg(test)]
 #[path = "rtp_tests.rs"]
-mod tests;
+pub(crate) mod tests;
