@@ -7,10 +7,12 @@
 //! - [`config`]: one strict serde tree loaded from TOML with `SIAGA__SECTION__KEY` overrides.
 //! - [`routing`]: automatic call distribution (seats, queue with ageing, ring timeouts,
 //!   overflow) as a pure state machine.
+//! - [`media`]: SDP offer/answer, RTP/RTCP relay with latching, prompts, G.711.
 //! - [`api`]: HTTP API (axum): seats and queue as JSON, pause/resume, health.
 //! - [`app`]: wiring of the subsystems; runs until SIGINT/SIGTERM.
 pub mod api;
 pub mod app;
 pub mod config;
+pub mod media;
 pub mod routing;
 pub mod sip;
