@@ -4,6 +4,8 @@
 //!
 //! - [`sip`]: SIP messages (parse, print, ingress checks), transactions (RFC 3261 §17),
 //!   the seat registrar, transports.
+//! - [`media`]: SDP offer/answer (RFC 3264), the RTP/RTCP relay between the caller and seat legs
+//!   with symmetric latching, prompt playback, G.711; sans-IO except `media::engine`.
 //! - [`config`]: one strict serde tree loaded from TOML with `SIAGA__SECTION__KEY` overrides.
 //! - [`routing`]: automatic call distribution (seats, queue with ageing, ring timeouts,
 //!   overflow) as a pure state machine.
