@@ -2,9 +2,14 @@
 //! until SIGINT/SIGTERM, then drains (STYLE.md habit 9).
 
 use crate::config::{Config, DigestAlgorithm};
-use crate::sip::endpoint::{Endpoint, EndpointSettings};
+use crate::media::MediaEngine;
+use crate::routing::AcdSettings;
+use crate::sip::b2bua::CallSettings;
+use crate::sip::endpoint::{Endpoint, EndpointSettings, StaticSeat};
+use crate::sip::header::Uri;
 use crate::sip::registrar::{Algorithm, Registrar, RegistrarSettings, SeatCredential};
-use crate::sip::server::{self, Snapshot};
+use crate::sip::server::{self, Control, DriverSettings, Snapshot};
+use crate::sip::transaction::{Peer, Transport};
 use crate::sip::transaction::{Timers, TransactionLayer};
 use crate::sip::transport::TransportSettings;
 use anyhow::Context;
@@ -86,26 +91,101 @@ pub fn registrar_settings(config: &Config) -> RegistrarSettings {
     }
 }
 
+/// Where a configured SIP URI is sent: its host must be an IP literal (siaga resolves no
+/// names: it sends only to addresses the operator wrote down).
+fn uri_target(uri: &str) -> Option<(String, Peer)> {
+    let parsed = Uri::parse(uri, "contact").ok()?;
+    let host = parsed.host.trim_start_matches('[').trim_end_matches(']');
+    let ip: std::net::IpAddr = host.parse().ok()?;
+    let transport = match parsed.params.value("transport") {
+        Some(t) if t.eq_ignore_ascii_case("tcp") => Transport::Tcp,
+        _ => Transport::Udp,
+    };
+    let addr = SocketAddr::new(ip, parsed.port.unwrap_or(5060));
+    Some((uri.to_string(), Peer { transport, addr }))
+}
+
 /// Builds the SIP endpoint for the bound addresses.
-pub fn endpoint(config: &Config, local: Vec<SocketAddr>) -> Endpoint {
+pub fn endpoint(config: &Config, local: Vec<SocketAddr>) -> anyhow::Result<Endpoint> {
     let trunk = config.trunk.clone();
+    let mut seats = Vec::new();
+    for (i, seat) in config.seats.iter().enumerate() {
+        let target = if seat.contact.is_empty() {
+            None
+        } else {
+            Some(uri_target(&seat.contact).with_context(|| {
+                format!(
+                    "seats[{i}].contact: {:?} must be a sip: URI with an IP address",
+                    seat.contact
+                )
+            })?)
+        };
+        seats.push(StaticSeat {
+            name: seat.name.clone(),
+            target,
+        });
+    }
+    let overflow = if config.routing.overflow.is_empty() {
+        None
+    } else {
+        Some(uri_target(&config.routing.overflow).with_context(|| {
+            format!(
+                "routing.overflow: {:?} must be a sip: URI with an IP address",
+                config.routing.overflow
+            )
+        })?)
+    };
+    let routing = &config.routing;
     let settings = EndpointSettings {
-        local,
+        local: local.clone(),
         user_agent: config.sip.user_agent.clone(),
         trusted: Box::new(move |ip| trunk.is_trunk(ip)),
         rate_limit_per_s: config.sip.rate_limit_per_s,
         rate_limit_burst: config.sip.rate_limit_burst,
+        calls: CallSettings {
+            emergency_numbers: routing.emergency_numbers.clone(),
+            local: local[0],
+            user_agent: config.sip.user_agent.clone(),
+            domain: config.sip.domain.clone(),
+            overflow: overflow.clone(),
+        },
+        acd: AcdSettings {
+            ring_timeout: routing.ring_timeout(),
+            wrap_up: routing.wrap_up(),
+            max_wait: routing.max_wait(),
+            ageing: routing.ageing(),
+            no_answer_pause: routing.no_answer_pause,
+            overflow_enabled: overflow.is_some(),
+        },
+        seats,
     };
     let timers = Timers {
         t1: config.sip.t1(),
         t2: config.sip.t2(),
         t4: config.sip.t4(),
     };
-    Endpoint::new(
+    Ok(Endpoint::new(
+        std::time::Instant::now(),
         settings,
         TransactionLayer::new(timers),
         Registrar::new(registrar_settings(config)),
-    )
+    ))
+}
+
+/// The queue prompt, or `None` (logged) when the file cannot be read: callers then wait in
+/// silence, which is worse but never a reason to refuse a 112 call.
+fn load_prompt(config: &Config) -> Option<Arc<Vec<u8>>> {
+    match std::fs::read(&config.routing.queue_prompt) {
+        Ok(bytes) if !bytes.is_empty() => Some(Arc::new(bytes)),
+        Ok(_) => {
+            tracing::error!(path = %config.routing.queue_prompt.display(), "routing.queue_prompt is empty");
+            None
+        }
+        Err(err) => {
+            tracing::error!(path = %config.routing.queue_prompt.display(), %err, "routing.queue_prompt cannot be read");
+            None
+        }
+    }
 }
 
 /// Runs the gateway until SIGINT or SIGTERM.
@@ -116,23 +196,33 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let local = sockets.local_addrs();
     let shutdown = CancellationToken::new();
     let snapshot = Arc::new(Mutex::new(Snapshot::default()));
-    let transport = TransportSettings {
-        max_message_bytes: config.sip.max_message_bytes,
-        tcp_idle_timeout: config.sip.tcp_idle_timeout(),
+    let driver = DriverSettings {
+        transport: TransportSettings {
+            max_message_bytes: config.sip.max_message_bytes,
+            tcp_idle_timeout: config.sip.tcp_idle_timeout(),
+        },
+        media: MediaEngine::new(&config.media, Arc::new(crate::media::NoTap)),
+        queue_prompt: load_prompt(&config),
+        inactivity: config.media.inactivity_timeout(),
     };
+    let (control_tx, control_rx) = tokio::sync::mpsc::channel::<Control>(64);
+    let endpoint = endpoint(&config, local.clone())?;
     let sip = tokio::spawn(server::serve(
-        endpoint(&config, local.clone()),
+        endpoint,
         sockets.udp,
         sockets.tcp,
-        transport,
-        snapshot,
+        driver,
+        snapshot.clone(),
+        control_rx,
         shutdown.clone(),
     ));
+    let api = crate::api::start(&config, snapshot, control_tx, shutdown.clone()).await?;
     info!(sip = ?local, api = %config.api.listen, seats = config.seats.len(), "siaga started");
     signals.wait().await;
     info!("shutting down");
     shutdown.cancel();
     sip.await.context("SIP task failed")?;
+    api.await.context("API task failed")?;
     info!("stopped");
     Ok(())
 }

@@ -2,7 +2,9 @@
 //! A caller, a seat and a stranger exchange real messages with the gateway's endpoint.
 
 use md5::{Digest, Md5};
-use siaga::sip::endpoint::{Endpoint, EndpointSettings};
+use siaga::routing::AcdSettings;
+use siaga::sip::b2bua::CallSettings;
+use siaga::sip::endpoint::{Endpoint, EndpointSettings, StaticSeat};
 use siaga::sip::message::Message;
 use siaga::sip::parse::{parse, Framing};
 use siaga::sip::registrar::{Registrar, RegistrarSettings, SeatCredential, SeatState};
@@ -19,6 +21,12 @@ fn endpoint() -> Endpoint {
         trusted: Box::new(|ip| ip.is_loopback()),
         rate_limit_per_s: 5,
         rate_limit_burst: 10,
+        calls: call_settings(),
+        acd: acd_settings(),
+        seats: vec![StaticSeat {
+            name: "seat1".into(),
+            target: None,
+        }],
     };
     let registrar = Registrar::new(RegistrarSettings {
         seats: vec![SeatCredential {
@@ -30,10 +38,32 @@ fn endpoint() -> Endpoint {
         ..RegistrarSettings::default()
     });
     Endpoint::new(
+        Instant::now(),
         settings,
         TransactionLayer::new(Timers::default()),
         registrar,
     )
+}
+
+pub fn call_settings() -> CallSettings {
+    CallSettings {
+        emergency_numbers: vec!["112".into()],
+        local: GATEWAY.parse().unwrap(),
+        user_agent: "siaga".into(),
+        domain: "siaga.local".into(),
+        overflow: None,
+    }
+}
+
+pub fn acd_settings() -> AcdSettings {
+    AcdSettings {
+        ring_timeout: Duration::from_secs(15),
+        wrap_up: Duration::from_secs(10),
+        max_wait: Duration::from_secs(120),
+        ageing: Duration::from_secs(30),
+        no_answer_pause: 2,
+        overflow_enabled: false,
+    }
 }
 
 fn udp(addr: &str) -> Peer {

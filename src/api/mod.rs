@@ -21,6 +21,7 @@
 //!
 //! The HTTP layer sees routing only through [`RoutingControl`]; it never touches calls.
 mod auth;
+mod driver;
 pub mod error;
 mod seats;
 #[cfg(test)]
@@ -104,6 +105,31 @@ impl std::fmt::Debug for ApiState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ApiState").finish_non_exhaustive()
     }
+}
+
+pub use driver::DriverHandle;
+
+/// Binds `api.listen` and serves the API over the running driver until `shutdown`.
+///
+/// # Errors
+///
+/// The listen address cannot be bound.
+pub async fn start(
+    config: &crate::config::Config,
+    snapshot: Arc<Mutex<crate::sip::server::Snapshot>>,
+    control: tokio::sync::mpsc::Sender<crate::sip::server::Control>,
+    shutdown: CancellationToken,
+) -> std::io::Result<tokio::task::JoinHandle<()>> {
+    let listener = TcpListener::bind(config.api.listen).await?;
+    let state = ApiState::new(
+        &config.api.token,
+        Arc::new(DriverHandle::new(snapshot, control)),
+    );
+    Ok(tokio::spawn(async move {
+        if let Err(err) = serve(listener, router(state), shutdown).await {
+            tracing::error!(%err, "HTTP API stopped");
+        }
+    }))
 }
 
 /// The whole HTTP API as a function of its state (tested without a socket).

@@ -16,14 +16,16 @@
 //! response routing, applied to every request): the gateway never sends to a host named
 //! in a message, so it cannot be used to reflect traffic (it is no open proxy).
 
-use super::header::Via;
+use super::b2bua::{CallSettings, Calls, Ctx, MediaCommand, MediaEvent, SeatTargets};
+use super::header::{NameAddr, Via};
 use super::ingress::{ingress, Ingress, ALLOWED_METHODS};
-use super::message::{Message, Method, Request};
+use super::message::{Message, Method, Request, Response};
 use super::parse::Framing;
 use super::rate_limit::RateLimiter;
-use super::registrar::Registrar;
+use super::registrar::{Binding, Registrar, SeatState};
 use super::reply::{random_token, response_to};
 use super::transaction::{Peer, TransactionLayer, Transport, TxEvent, TxKey};
+use crate::routing::{Acd, AcdSettings, SeatSpec};
 use std::collections::{HashMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
@@ -44,6 +46,21 @@ pub struct EndpointSettings {
     pub rate_limit_per_s: u32,
     /// Burst accepted from one untrusted source.
     pub rate_limit_burst: u32,
+    /// The B2BUA's settings.
+    pub calls: CallSettings,
+    /// The ACD's settings.
+    pub acd: AcdSettings,
+    /// Every configured seat; static ones carry their target.
+    pub seats: Vec<StaticSeat>,
+}
+
+/// A configured seat and, for a static seat (desk phone), its Request-URI and address.
+#[derive(Debug, Clone)]
+pub struct StaticSeat {
+    /// Seat name.
+    pub name: String,
+    /// For a static seat: the URI to ring and where to send it.
+    pub target: Option<(String, Peer)>,
 }
 
 /// Counters for /metrics and tests.
@@ -73,17 +90,75 @@ pub struct Endpoint {
     seat_transport: HashMap<SocketAddr, Transport>,
     outbox: VecDeque<(Peer, Vec<u8>)>,
     stats: EndpointStats,
+    calls: Calls,
+    acd: Acd,
+    static_seats: HashMap<String, (String, Peer)>,
+    /// Registrations or reachability changed: the ACD needs the new seat states.
+    seats_dirty: bool,
+}
+
+/// Seat targets: a static seat's configured contact, else the newest registration, sent to
+/// the address the seat registered from (never to the host its Contact names).
+struct Targets<'a> {
+    registrar: &'a Registrar,
+    transports: &'a HashMap<SocketAddr, Transport>,
+    statics: &'a HashMap<String, (String, Peer)>,
+}
+
+impl SeatTargets for Targets<'_> {
+    fn target(&self, now: Instant, seat: &str) -> Option<(String, Peer)> {
+        if let Some(target) = self.statics.get(seat) {
+            return Some(target.clone());
+        }
+        let bindings: Vec<Binding> = self.registrar.contacts_for(now, seat);
+        let binding = bindings.first()?;
+        let uri = NameAddr::parse(&format!("<{}>", binding.contact), "Contact")
+            .map(|a| a.uri_text)
+            .unwrap_or_else(|_| binding.contact.clone());
+        let transport = self
+            .transports
+            .get(&binding.source)
+            .copied()
+            .unwrap_or(Transport::Udp);
+        Some((
+            uri,
+            Peer {
+                transport,
+                addr: binding.source,
+            },
+        ))
+    }
 }
 
 impl Endpoint {
     /// An endpoint with the given layers.
     pub fn new(
+        now: Instant,
         settings: EndpointSettings,
         transactions: TransactionLayer,
         registrar: Registrar,
     ) -> Endpoint {
         let limiter = RateLimiter::new(settings.rate_limit_per_s, settings.rate_limit_burst);
+        let specs = settings
+            .seats
+            .iter()
+            .map(|s| SeatSpec {
+                name: s.name.clone(),
+                static_contact: s.target.as_ref().map(|(uri, _)| uri.clone()),
+            })
+            .collect();
+        let static_seats = settings
+            .seats
+            .iter()
+            .filter_map(|s| s.target.clone().map(|t| (s.name.clone(), t)))
+            .collect();
+        let acd = Acd::new(now, settings.acd, specs);
+        let calls = Calls::new(settings.calls.clone());
         Endpoint {
+            calls,
+            acd,
+            static_seats,
+            seats_dirty: true,
             settings,
             transactions,
             registrar,
@@ -142,7 +217,35 @@ impl Endpoint {
         for probe in self.registrar.qualify_due(now) {
             self.send_probe(now, probe);
         }
+        self.acd.handle_timeout(now);
         self.process_events(now);
+    }
+
+    /// The next command for the media engine.
+    pub fn poll_media(&mut self) -> Option<MediaCommand> {
+        self.calls.poll_media()
+    }
+
+    /// A result from the media engine.
+    pub fn handle_media_event(&mut self, now: Instant, event: MediaEvent) {
+        self.with_calls(now, |calls, ctx| calls.on_media_event(ctx, event));
+        self.process_events(now);
+    }
+
+    /// The B2BUA (call states for the driver and the API).
+    pub fn calls(&self) -> &Calls {
+        &self.calls
+    }
+
+    /// The ACD (seat and queue views for the API).
+    pub fn acd(&self) -> &Acd {
+        &self.acd
+    }
+
+    /// The ACD, for supervisor commands (pause/resume).
+    pub fn acd_mut(&mut self) -> &mut Acd {
+        self.seats_dirty = true;
+        &mut self.acd
     }
 
     /// When [`Endpoint::handle_timeout`] should run next.
@@ -186,32 +289,67 @@ impl Endpoint {
             match event {
                 TxEvent::Request { key, from, request } => self.on_request(now, key, from, request),
                 TxEvent::Response { key, response } => {
-                    if response.status >= 200 {
-                        if let Some((seat, contact)) = self.probes.remove(&key) {
+                    if let Some((seat, contact)) = self.probes.get(&key).cloned() {
+                        if response.status >= 200 {
+                            self.probes.remove(&key);
                             self.registrar.on_qualify_result(&seat, &contact, now, true);
+                            self.seats_dirty = true;
                         }
+                    } else {
+                        self.with_calls(now, |calls, ctx| calls.on_response(ctx, &key, response));
                     }
                 }
                 TxEvent::Timeout { key } => {
                     if let Some((seat, contact)) = self.probes.remove(&key) {
                         self.registrar
                             .on_qualify_result(&seat, &contact, now, false);
+                        self.seats_dirty = true;
+                    } else {
+                        self.with_calls(now, |calls, ctx| calls.on_timeout(ctx, &key));
                     }
                 }
                 TxEvent::Terminated { key } => {
                     self.probes.remove(&key);
+                    self.calls.on_terminated(&key);
                 }
                 TxEvent::Ack { .. } | TxEvent::StrayResponse { .. } => {}
             }
         }
+        if self.seats_dirty {
+            self.seats_dirty = false;
+            for seat in self.registrar.seats(now) {
+                let registered = seat.state != SeatState::Offline;
+                let reachable = seat.state == SeatState::Registered;
+                self.acd
+                    .set_registration(now, &seat.name, registered, reachable);
+            }
+        }
+        self.with_calls(now, |calls, ctx| calls.drive_acd(ctx));
+    }
+
+    /// Runs `f` on the B2BUA with a context borrowing the other layers.
+    fn with_calls<R>(&mut self, now: Instant, f: impl FnOnce(&mut Calls, &mut Ctx<'_>) -> R) -> R {
+        let targets = Targets {
+            registrar: &self.registrar,
+            transports: &self.seat_transport,
+            statics: &self.static_seats,
+        };
+        let mut ctx = Ctx {
+            now,
+            txns: &mut self.transactions,
+            acd: &mut self.acd,
+            seats: &targets,
+        };
+        f(&mut self.calls, &mut ctx)
     }
 
     fn on_request(&mut self, now: Instant, key: TxKey, from: Peer, request: Request) {
         let span = info_span!("request", method = %request.method, peer = %from.addr);
         let _enter = span.enter();
         let tag = random_token();
+        let in_dialog = has_to_tag(&request);
         let response = match request.method {
-            Method::Options => {
+            Method::Options if !in_dialog => {
                 let mut ok = response_to(&request, 200, Some(&tag));
                 let allow: Vec<&str> = ALLOWED_METHODS.iter().map(Method::as_str).collect();
                 ok.headers.push("Allow", allow.join(", "));
@@ -223,10 +361,27 @@ impl Endpoint {
                 if response.status == 200 {
                     self.seat_transport.insert(from.addr, from.transport);
                 }
+                self.seats_dirty = true;
                 response
             }
-            Method::Invite => self.on_invite(from, &request, &tag),
-            // No dialog exists yet for BYE or a CANCEL (§15.1.2, §9.2): 481.
+            Method::Cancel => {
+                self.with_calls(now, |calls, ctx| calls.on_cancel(ctx, key, request));
+                return;
+            }
+            _ if in_dialog => {
+                self.with_calls(now, |calls, ctx| calls.on_in_dialog(ctx, key, request));
+                return;
+            }
+            Method::Invite => match self.screen_invite(from, &request, &tag) {
+                Some(refusal) => refusal,
+                None => {
+                    self.with_calls(now, |calls, ctx| {
+                        calls.on_new_invite(ctx, key, from, request)
+                    });
+                    return;
+                }
+            },
+            // No dialog exists for a BYE without To tag (§15.1.2): 481.
             _ => response_to(&request, 481, Some(&tag)),
         };
         let mut response = response;
@@ -239,16 +394,19 @@ impl Endpoint {
         }
     }
 
-    fn on_invite(&mut self, from: Peer, request: &Request, tag: &str) -> super::message::Response {
+    /// Who may call and what: 403 outside the trunk allow list (counted), 404 for numbers
+    /// that are not emergency numbers; `None` lets the call in.
+    fn screen_invite(&mut self, from: Peer, request: &Request, tag: &str) -> Option<Response> {
         if !(self.settings.trusted)(from.addr.ip()) {
             self.stats.untrusted_invites += 1;
             warn!(peer = %from.addr, "INVITE from an address outside the trunk allow list");
-            return response_to(request, 403, Some(tag));
+            return Some(response_to(request, 403, Some(tag)));
         }
-        // Call handling (B2BUA, queue, seats) is not wired yet: say so honestly.
-        let mut unavailable = response_to(request, 480, Some(tag));
-        unavailable.reason = "No Call Taker Available".into();
-        unavailable
+        if !self.calls.is_emergency(&request.uri) {
+            info!(uri = %request.uri, "INVITE for a number that is not an emergency number");
+            return Some(response_to(request, 404, Some(tag)));
+        }
+        None
     }
 
     fn send_probe(&mut self, now: Instant, probe: super::registrar::QualifyProbe) {
@@ -344,4 +502,12 @@ fn print_via(via: &Via) -> String {
         }
     }
     out
+}
+
+fn has_to_tag(request: &Request) -> bool {
+    request
+        .headers
+        .get("To")
+        .and_then(|to| NameAddr::parse(to, "To").ok())
+        .is_some_and(|to| to.tag().is_some())
 }

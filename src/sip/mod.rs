@@ -1,4 +1,5 @@
 //! SIP signalling: messages, ingress checks, transactions, registrar, transports.
+pub mod b2bua;
 pub mod dialog;
 pub mod endpoint;
 pub mod framing;

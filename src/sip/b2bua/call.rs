@@ -19,7 +19,7 @@
 use super::super::dialog::Dialog;
 use super::super::message::Request;
 use super::super::transaction::{Peer, TxKey};
-use crate::media::sdp::Negotiated;
+use crate::media::sdp::{Negotiated, SdpOrigin};
 use std::net::SocketAddr;
 use std::time::Instant;
 
@@ -53,6 +53,8 @@ pub(crate) struct TrunkLeg {
     pub(crate) answer: Option<Vec<u8>>,
     /// The stream negotiated with the caller.
     pub(crate) negotiated: Option<Negotiated>,
+    /// Our `o=` line toward the trunk (one session per leg, RFC 3264 §8).
+    pub(crate) origin: SdpOrigin,
 }
 
 /// A seat (or overflow) leg being rung or connected.
@@ -74,6 +76,8 @@ pub(crate) struct SeatLeg {
     pub(crate) cancel_pending: bool,
     /// The seat answered.
     pub(crate) answered: bool,
+    /// Our `o=` line toward the seat.
+    pub(crate) origin: SdpOrigin,
 }
 
 /// One call.

@@ -3,7 +3,7 @@
 use super::call::SeatLeg;
 use super::legs;
 use super::{CallState, Calls, Ctx, MediaCommand};
-use crate::media::sdp::{self, SessionDescription};
+use crate::media::sdp::{self, SdpOrigin, SessionDescription};
 use crate::media::Leg;
 use crate::routing::{AcdEvent, RingOutcome};
 use crate::sip::dialog::Dialog;
@@ -58,17 +58,33 @@ impl Calls {
         let Some(call) = self.calls.get_mut(id) else {
             return;
         };
-        let (Some((_, seat_rtp)), Some(negotiated)) = (call.media, call.trunk.negotiated.clone()) else {
+        let (Some((_, seat_rtp)), Some(negotiated)) = (call.media, call.trunk.negotiated.clone())
+        else {
             return;
         };
-        let offer = sdp::offer(seat_rtp, &[negotiated.codec], negotiated.dtmf_payload_type, &mut self.origin);
-        let invite = legs::seat_invite(call, uri, aor, peer, settings.local, &settings.user_agent, offer);
+        let mut origin = SdpOrigin::new(rand::random::<u32>().into());
+        let offer = sdp::offer(
+            seat_rtp,
+            &[negotiated.codec],
+            negotiated.dtmf_payload_type,
+            &mut origin,
+        );
+        let invite = legs::seat_invite(
+            call,
+            uri,
+            aor,
+            peer,
+            settings.local,
+            &settings.user_agent,
+            offer,
+        );
         let dialog = Dialog::as_uac(&invite, peer);
         match ctx.txns.send_request(ctx.now, peer, invite.clone()) {
             Ok(key) => {
                 info!(call = %id, %seat, target = %peer.addr, "ringing seat");
                 self.by_txn.insert(key.clone(), id.to_string());
-                self.by_call_id.insert(dialog.call_id.clone(), id.to_string());
+                self.by_call_id
+                    .insert(dialog.call_id.clone(), id.to_string());
                 call.seat = Some(SeatLeg {
                     seat: seat.to_string(),
                     invite,
@@ -78,6 +94,7 @@ impl Calls {
                     cancelled: false,
                     cancel_pending: false,
                     answered: false,
+                    origin,
                 });
                 call.state = CallState::Ringing;
             }
@@ -134,7 +151,11 @@ impl Calls {
         true
     }
 
-    fn seat_leg_for<'a>(calls: &'a mut std::collections::HashMap<String, super::call::Call>, id: &str, key: &TxKey) -> Option<&'a mut super::call::Call> {
+    fn seat_leg_for<'a>(
+        calls: &'a mut std::collections::HashMap<String, super::call::Call>,
+        id: &str,
+        key: &TxKey,
+    ) -> Option<&'a mut super::call::Call> {
         calls
             .get_mut(id)
             .filter(|c| c.seat.as_ref().is_some_and(|leg| &leg.key == key))
@@ -144,7 +165,9 @@ impl Calls {
         let Some(call) = Self::seat_leg_for(&mut self.calls, id, key) else {
             return;
         };
-        let Some(leg) = call.seat.as_mut() else { return };
+        let Some(leg) = call.seat.as_mut() else {
+            return;
+        };
         leg.provisional = true;
         if leg.cancel_pending {
             leg.cancel_pending = false;
@@ -156,12 +179,22 @@ impl Calls {
     fn seat_answered(&mut self, ctx: &mut Ctx<'_>, id: &str, key: &TxKey, response: Response) {
         let local = self.settings.local;
         let (user_agent, stale) = match Self::seat_leg_for(&mut self.calls, id, key) {
-            Some(call) => (self.settings.user_agent.clone(), call.seat.as_ref().is_some_and(|l| l.cancelled || l.answered)),
+            Some(call) => (
+                self.settings.user_agent.clone(),
+                call.seat
+                    .as_ref()
+                    .is_some_and(|l| l.cancelled || l.answered),
+            ),
             None => (self.settings.user_agent.clone(), true),
         };
         // The 2xx is acknowledged in any case (§13.2.2.4); a stale leg is then hung up
         // (CANCEL/200 race, §9.2), and a 2xx retransmission only gets its ACK again.
-        let mut dialog = match self.calls.get(id).and_then(|c| c.seat.as_ref()).filter(|l| &l.key == key) {
+        let mut dialog = match self
+            .calls
+            .get(id)
+            .and_then(|c| c.seat.as_ref())
+            .filter(|l| &l.key == key)
+        {
             Some(leg) => leg.dialog.clone(),
             None => return,
         };
@@ -169,8 +202,12 @@ impl Calls {
         let seq = dialog.local_cseq;
         let ack = dialog.request(Method::Ack, local, Some(seq));
         ctx.txns.send_stateless(dialog.peer, Message::Request(ack));
-        let Some(call) = self.calls.get_mut(id) else { return };
-        let Some(leg) = call.seat.as_mut() else { return };
+        let Some(call) = self.calls.get_mut(id) else {
+            return;
+        };
+        let Some(leg) = call.seat.as_mut() else {
+            return;
+        };
         if leg.answered {
             return;
         }
@@ -184,7 +221,11 @@ impl Calls {
         }
         let negotiated = SessionDescription::parse(&response.body).and_then(|answer| {
             let codec = call.trunk.negotiated.as_ref().map(|n| n.codec);
-            let dtmf = call.trunk.negotiated.as_ref().and_then(|n| n.dtmf_payload_type);
+            let dtmf = call
+                .trunk
+                .negotiated
+                .as_ref()
+                .and_then(|n| n.dtmf_payload_type);
             sdp::parse_answer(&answer, &codec.into_iter().collect::<Vec<_>>(), dtmf)
         });
         let Ok(negotiated) = negotiated else {
@@ -199,14 +240,21 @@ impl Calls {
         };
         leg.answered = true;
         let seat = leg.seat.clone();
-        self.media.push_back(MediaCommand::SetRemote { call: id.to_string(), leg: Leg::Seat, negotiated });
-        self.media.push_back(MediaCommand::Bridge { call: id.to_string() });
+        self.media.push_back(MediaCommand::SetRemote {
+            call: id.to_string(),
+            leg: Leg::Seat,
+            negotiated,
+        });
+        self.media.push_back(MediaCommand::Bridge {
+            call: id.to_string(),
+        });
         let ok = legs::trunk_response_with_sdp(call, 200, local, &user_agent);
         let _ = ctx.txns.respond(ctx.now, &call.trunk.key.clone(), ok);
         call.answered = true;
         call.state = CallState::Connected;
         if seat != "overflow" {
-            ctx.acd.ring_result(ctx.now, id, &seat, RingOutcome::Answered);
+            ctx.acd
+                .ring_result(ctx.now, id, &seat, RingOutcome::Answered);
         }
         info!(call = %id, %seat, "connected");
     }
@@ -256,11 +304,15 @@ impl Calls {
             .cloned();
         let found = invite_key.is_some() && id.is_some();
         let status = if found { 200 } else { 481 };
-        let _ = ctx.txns.respond(ctx.now, &key, response_to(&request, status, None));
+        let _ = ctx
+            .txns
+            .respond(ctx.now, &key, response_to(&request, status, None));
         let (Some(id), Some(invite_key)) = (id, invite_key) else {
             return;
         };
-        let Some(call) = self.calls.get(&id) else { return };
+        let Some(call) = self.calls.get(&id) else {
+            return;
+        };
         if call.answered || call.trunk.key != invite_key {
             return;
         }
@@ -272,17 +324,25 @@ impl Calls {
 
     /// BYE (or a re-INVITE, answered from our side) on an established leg.
     pub fn on_in_dialog(&mut self, ctx: &mut Ctx<'_>, key: TxKey, request: Request) {
-        let Some(id) = request.headers.get("Call-ID").and_then(|c| self.by_call_id.get(c)).cloned() else {
-            let _ = ctx.txns.respond(ctx.now, &key, response_to(&request, 481, None));
+        let Some(id) = request
+            .headers
+            .get("Call-ID")
+            .and_then(|c| self.by_call_id.get(c))
+            .cloned()
+        else {
+            let _ = ctx
+                .txns
+                .respond(ctx.now, &key, response_to(&request, 481, None));
             return;
         };
         match request.method {
             Method::Bye => {
-                let _ = ctx.txns.respond(ctx.now, &key, response_to(&request, 200, None));
-                let from_trunk = self
-                    .calls
-                    .get(&id)
-                    .is_some_and(|c| request.headers.get("Call-ID") == Some(c.trunk.dialog.call_id.as_str()));
+                let _ = ctx
+                    .txns
+                    .respond(ctx.now, &key, response_to(&request, 200, None));
+                let from_trunk = self.calls.get(&id).is_some_and(|c| {
+                    request.headers.get("Call-ID") == Some(c.trunk.dialog.call_id.as_str())
+                });
                 info!(call = %id, by = if from_trunk { "caller" } else { "seat" }, "BYE");
                 if from_trunk {
                     self.caller_left(ctx, &id);
@@ -292,7 +352,9 @@ impl Calls {
             }
             Method::Invite => self.on_reinvite(ctx, key, &id, request),
             _ => {
-                let _ = ctx.txns.respond(ctx.now, &key, response_to(&request, 200, None));
+                let _ = ctx
+                    .txns
+                    .respond(ctx.now, &key, response_to(&request, 200, None));
             }
         }
     }
@@ -300,20 +362,36 @@ impl Calls {
     /// A re-INVITE (hold/resume, session refresh): answered with our SDP for that leg, the
     /// far end's new address applied to the relay.
     fn on_reinvite(&mut self, ctx: &mut Ctx<'_>, key: TxKey, id: &str, request: Request) {
-        let Some(call) = self.calls.get_mut(id) else { return };
+        let Some(call) = self.calls.get_mut(id) else {
+            return;
+        };
         let trunk_side = request.headers.get("Call-ID") == Some(call.trunk.dialog.call_id.as_str());
-        let (leg, local_rtp, tag) = match (trunk_side, call.media, call.seat.as_ref()) {
-            (true, Some((caller, _)), _) => (Leg::Caller, caller, call.trunk.dialog.local_tag.clone()),
-            (false, Some((_, seat)), Some(s)) => (Leg::Seat, seat, s.dialog.local_tag.clone()),
+        let (leg, local_rtp, tag, origin) = match (trunk_side, call.media, call.seat.as_mut()) {
+            (true, Some((caller, _)), _) => (
+                Leg::Caller,
+                caller,
+                call.trunk.dialog.local_tag.clone(),
+                &mut call.trunk.origin,
+            ),
+            (false, Some((_, seat)), Some(s)) => {
+                (Leg::Seat, seat, s.dialog.local_tag.clone(), &mut s.origin)
+            }
             _ => {
-                let _ = ctx.txns.respond(ctx.now, &key, response_to(&request, 488, None));
+                let _ = ctx
+                    .txns
+                    .respond(ctx.now, &key, response_to(&request, 488, None));
                 return;
             }
         };
-        let answered = SessionDescription::parse(&request.body).and_then(|o| sdp::answer(&o, local_rtp, &mut self.origin));
+        let answered = SessionDescription::parse(&request.body)
+            .and_then(|o| sdp::answer(&o, local_rtp, origin));
         let mut response = match answered {
             Ok((body, negotiated)) => {
-                self.media.push_back(MediaCommand::SetRemote { call: id.to_string(), leg, negotiated });
+                self.media.push_back(MediaCommand::SetRemote {
+                    call: id.to_string(),
+                    leg,
+                    negotiated,
+                });
                 let mut ok = response_to(&request, 200, Some(&tag));
                 ok.headers.push("Content-Type", "application/sdp");
                 ok.body = body;
@@ -321,7 +399,9 @@ impl Calls {
             }
             Err(_) => response_to(&request, 488, Some(&tag)),
         };
-        response.headers.push("Contact", format!("<sip:siaga@{}>", self.settings.local));
+        response
+            .headers
+            .push("Contact", format!("<sip:siaga@{}>", self.settings.local));
         let _ = ctx.txns.respond(ctx.now, &key, response);
     }
 
@@ -378,7 +458,14 @@ impl Calls {
     /// Removes a call: the ACD forgets it, media is released. A seat leg still ringing keeps
     /// its transaction mapping until its final response, so a late 2xx is ACKed and BYEd.
     pub(super) fn forget(&mut self, ctx: &mut Ctx<'_>, id: &str) {
-        let Some(call) = self.calls.remove(id) else { return };
+        let Some(call) = self.calls.remove(id) else {
+            return;
+        };
+        let seconds = ctx
+            .now
+            .saturating_duration_since(call.created)
+            .as_secs_f32();
+        info!(call = %id, state = ?call.state, seconds, "call ended");
         if call.state == CallState::Connected {
             ctx.acd.call_ended(ctx.now, id);
         } else {
@@ -389,6 +476,8 @@ impl Calls {
         if let Some(leg) = call.seat.filter(|l| !l.answered && l.cancelled) {
             self.orphans_insert(leg);
         }
-        self.media.push_back(MediaCommand::Close { call: id.to_string() });
+        self.media.push_back(MediaCommand::Close {
+            call: id.to_string(),
+        });
     }
 }

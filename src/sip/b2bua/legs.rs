@@ -64,7 +64,11 @@ pub(crate) fn trunk_response_with_sdp(
     local: SocketAddr,
     user_agent: &str,
 ) -> Response {
-    let mut response = response_to(&call.trunk.invite, status, Some(&call.trunk.dialog.local_tag));
+    let mut response = response_to(
+        &call.trunk.invite,
+        status,
+        Some(&call.trunk.dialog.local_tag),
+    );
     let h = &mut response.headers;
     h.push("Contact", format!("<sip:siaga@{local}>"));
     h.push("Server", user_agent.to_string());

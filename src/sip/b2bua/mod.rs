@@ -11,12 +11,12 @@ pub use media_cmd::{MediaCommand, MediaEvent};
 
 use super::dialog::Dialog;
 use super::header::{NameAddr, Uri};
-use super::message::{Message, Method, Request, Response};
+use super::message::Request;
 use super::reply::{random_token, response_to};
 use super::transaction::{Peer, TransactionLayer, TxKey};
-use crate::media::sdp::{self, Codec, SdpOrigin, SessionDescription};
+use crate::media::sdp::{self, SdpOrigin, SessionDescription};
 use crate::media::Leg;
-use crate::routing::{Acd, AcdEvent, CallClass, RingOutcome};
+use crate::routing::{Acd, CallClass};
 use call::{Call, SeatLeg, TrunkLeg};
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -68,7 +68,6 @@ pub struct Calls {
     /// a late 2xx still needs ACK and BYE (§9.2 CANCEL/200 race).
     orphans: HashMap<TxKey, SeatLeg>,
     media: VecDeque<MediaCommand>,
-    origin: SdpOrigin,
 }
 
 impl Calls {
@@ -81,7 +80,6 @@ impl Calls {
             by_txn: HashMap::new(),
             orphans: HashMap::new(),
             media: VecDeque::new(),
-            origin: SdpOrigin::new(),
         }
     }
 
@@ -135,7 +133,12 @@ impl Calls {
         // 112 always offer, so a missing or unusable offer is refused with 488.
         let offer = SessionDescription::parse(&invite.body);
         let usable = offer.as_ref().is_ok_and(|o| {
-            sdp::answer(o, SocketAddr::from(([127, 0, 0, 1], 9)), &mut SdpOrigin::new()).is_ok()
+            sdp::answer(
+                o,
+                SocketAddr::from(([127, 0, 0, 1], 9)),
+                &mut SdpOrigin::new(0),
+            )
+            .is_ok()
         });
         if !usable {
             let mut refusal = response_to(&invite, 488, Some(&tag));
@@ -169,6 +172,7 @@ impl Calls {
                 dialog,
                 answer: None,
                 negotiated: None,
+                origin: SdpOrigin::new(rand::random::<u32>().into()),
             },
             seat: None,
             media: None,
@@ -183,11 +187,14 @@ impl Calls {
     /// The media engine's answer to [`MediaCommand::Open`] and dead-media reports.
     pub fn on_media_event(&mut self, ctx: &mut Ctx<'_>, event: MediaEvent) {
         match event {
-            MediaEvent::Opened { call, caller, seat } => self.media_opened(ctx, &call, caller, seat),
+            MediaEvent::Opened { call, caller, seat } => {
+                self.media_opened(ctx, &call, caller, seat)
+            }
             MediaEvent::Failed { call, reason } => {
                 warn!(%call, %reason, "no media for the call");
                 if let Some(c) = self.calls.get(&call) {
-                    let refusal = response_to(&c.trunk.invite, 503, Some(&c.trunk.dialog.local_tag));
+                    let refusal =
+                        response_to(&c.trunk.invite, 503, Some(&c.trunk.dialog.local_tag));
                     let _ = ctx.txns.respond(ctx.now, &c.trunk.key.clone(), refusal);
                 }
                 self.forget(ctx, &call);
@@ -201,12 +208,14 @@ impl Calls {
 
     fn media_opened(&mut self, ctx: &mut Ctx<'_>, id: &str, caller: SocketAddr, seat: SocketAddr) {
         let Some(call) = self.calls.get_mut(id) else {
-            self.media.push_back(MediaCommand::Close { call: id.to_string() });
+            self.media.push_back(MediaCommand::Close {
+                call: id.to_string(),
+            });
             return;
         };
         call.media = Some((caller, seat));
         let offer = SessionDescription::parse(&call.trunk.offer);
-        let answered = offer.and_then(|o| sdp::answer(&o, caller, &mut self.origin));
+        let answered = offer.and_then(|o| sdp::answer(&o, caller, &mut call.trunk.origin));
         let Ok((body, negotiated)) = answered else {
             let refusal = response_to(&call.trunk.invite, 488, Some(&call.trunk.dialog.local_tag));
             let key = call.trunk.key.clone();
@@ -221,12 +230,20 @@ impl Calls {
             leg: Leg::Caller,
             negotiated,
         });
-        self.media.push_back(MediaCommand::PlayQueuePrompt { call: id.to_string() });
-        let early = legs::trunk_response_with_sdp(call, 183, self.settings.local, &self.settings.user_agent);
+        self.media.push_back(MediaCommand::PlayQueuePrompt {
+            call: id.to_string(),
+        });
+        let early = legs::trunk_response_with_sdp(
+            call,
+            183,
+            self.settings.local,
+            &self.settings.user_agent,
+        );
         let _ = ctx.txns.respond(ctx.now, &call.trunk.key.clone(), early);
         call.state = CallState::Queued;
         let caller_text = call.caller.clone();
-        ctx.acd.enqueue(ctx.now, id, CallClass::Unscreened, &caller_text);
+        ctx.acd
+            .enqueue(ctx.now, id, CallClass::Unscreened, &caller_text);
         info!(call = %id, "queued");
     }
 }

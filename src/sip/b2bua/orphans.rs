@@ -17,7 +17,12 @@ impl Calls {
     }
 
     /// A response for an orphaned seat leg. Returns false when `key` is not one.
-    pub(super) fn orphan_response(&mut self, ctx: &mut Ctx<'_>, key: &TxKey, response: &Response) -> bool {
+    pub(super) fn orphan_response(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        key: &TxKey,
+        response: &Response,
+    ) -> bool {
         let Some(leg) = self.orphans.get_mut(key) else {
             return false;
         };
@@ -39,7 +44,8 @@ impl Calls {
                 leg.dialog.update_from_response(response);
                 let seq = leg.dialog.local_cseq;
                 let ack = leg.dialog.request(Method::Ack, local, Some(seq));
-                ctx.txns.send_stateless(leg.dialog.peer, Message::Request(ack));
+                ctx.txns
+                    .send_stateless(leg.dialog.peer, Message::Request(ack));
                 let bye = leg.dialog.request(Method::Bye, local, None);
                 let _ = ctx.txns.send_request(ctx.now, leg.dialog.peer, bye);
                 info!(seat = %leg.seat, "seat answered a call that had ended: ACK and BYE");
@@ -54,5 +60,12 @@ impl Calls {
     /// The INVITE transaction of an orphan ended.
     pub(super) fn orphan_done(&mut self, key: &TxKey) -> bool {
         self.orphans.remove(key).is_some()
+    }
+}
+
+impl Calls {
+    /// A transaction ended: forget an orphaned seat leg bound to it.
+    pub fn on_terminated(&mut self, key: &TxKey) {
+        self.orphan_done(key);
     }
 }
