@@ -317,7 +317,12 @@ impl Endpoint {
         }
         if self.seats_dirty {
             self.seats_dirty = false;
-            for seat in self.registrar.seats(now) {
+            // A static seat (desk phone) does not register; its state is not the registrar's.
+            let registering = self.registrar.seats(now);
+            for seat in registering
+                .iter()
+                .filter(|s| !self.static_seats.contains_key(&s.name))
+            {
                 let registered = seat.state != SeatState::Offline;
                 let reachable = seat.state == SeatState::Registered;
                 self.acd
