@@ -8,7 +8,10 @@
 //! - [`location`]: kecamatan/kelurahan of a position (point in polygon, `fixtures/geo/`).
 //! - [`store`]: call records, dispositions, caller history, analytics counts, accounts
 //!   (SQLite by default, in-memory twin).
+//! - [`analytics`]: reports per kecamatan × category × day/week/month, prank/ghost share,
+//!   busiest hours, repeat callers; CSV and text tables.
 //! - [`app`]: wiring of the subsystems; runs until SIGINT/SIGTERM.
+pub mod analytics;
 pub mod app;
 pub mod config;
 pub mod location;

@@ -19,6 +19,8 @@ mod time;
 
 #[cfg(test)]
 mod battery;
+#[cfg(test)]
+pub(crate) use battery::temp_sqlite as temp_sqlite_for_tests;
 
 use serde::{Deserialize, Serialize};
 
