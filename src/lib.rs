@@ -10,8 +10,10 @@
 //!   (SQLite by default, in-memory twin).
 //! - [`analytics`]: reports per kecamatan × category × day/week/month, prank/ghost share,
 //!   busiest hours, repeat callers; CSV and text tables.
+//! - [`api`]: HTTP JSON: logins, call records, dispositions, analytics.
 //! - [`app`]: wiring of the subsystems; runs until SIGINT/SIGTERM.
 pub mod analytics;
+pub mod api;
 pub mod app;
 pub mod config;
 pub mod location;

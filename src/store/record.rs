@@ -284,6 +284,12 @@ pub struct CallRecord {
 }
 
 impl CallRecord {
+    /// A new record from a `Received` update (for imports and tests; the store creates
+    /// records itself in `record_event`).
+    pub fn new(id: &str, update: CallUpdate) -> Result<CallRecord, StoreError> {
+        Self::create(id, update)
+    }
+
     /// A new record from a `Received` update.
     pub(crate) fn create(id: &str, update: CallUpdate) -> Result<CallRecord, StoreError> {
         let CallUpdate::Received {
@@ -323,8 +329,8 @@ impl CallRecord {
         })
     }
 
-    /// Applies one update to an existing record.
-    pub(crate) fn apply(&mut self, update: CallUpdate) -> Result<(), StoreError> {
+    /// Applies one update to an existing record (the store's own transition rules).
+    pub fn apply(&mut self, update: CallUpdate) -> Result<(), StoreError> {
         let next = update.state();
         if let Some(next) = next {
             if next == CallState::Received {
@@ -390,6 +396,11 @@ impl CallRecord {
             self.kecamatan = kec;
             self.kelurahan = kel;
         }
+    }
+
+    /// Sets the current disposition and the effective place (for imports and tests).
+    pub fn set_disposition(&mut self, d: Disposition) {
+        self.dispose(d);
     }
 
     /// Sets the current disposition and the effective place.
