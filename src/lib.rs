@@ -9,12 +9,20 @@
 //! - [`config`]: one strict serde tree loaded from TOML with `SIAGA__SECTION__KEY` overrides.
 //! - [`routing`]: automatic call distribution (seats, queue with ageing, ring timeouts,
 //!   overflow) as a pure state machine.
-//! - [`media`]: SDP offer/answer, RTP/RTCP relay with latching, prompts, G.711.
-//! - [`api`]: HTTP API (axum): seats and queue as JSON, pause/resume, health.
+//! - [`location`]: kecamatan/kelurahan of a position (point in polygon, `fixtures/geo/`).
+//! - [`store`]: call records, dispositions, caller history, analytics counts, accounts
+//!   (SQLite by default, in-memory twin).
+//! - [`analytics`]: reports per kecamatan × category × day/week/month, prank/ghost share,
+//!   busiest hours, repeat callers; CSV and text tables.
+//! - [`api`]: HTTP JSON: seats and queue, pause/resume, logins, call records,
+//!   dispositions, analytics, health.
 //! - [`app`]: wiring of the subsystems; runs until SIGINT/SIGTERM.
+pub mod analytics;
 pub mod api;
 pub mod app;
 pub mod config;
+pub mod location;
 pub mod media;
 pub mod routing;
 pub mod sip;
+pub mod store;

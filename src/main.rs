@@ -1,4 +1,6 @@
-//! The `siaga` command line: `run` and `check-config`.
+//! The `siaga` command line: `run`, `check-config`, `report`, `account add`.
+mod cli_report;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -35,6 +37,43 @@ enum Command {
         #[command(flatten)]
         config: ConfigArg,
     },
+    /// Calls per kecamatan, category, day... from the store file of the configuration.
+    Report {
+        #[command(flatten)]
+        config: ConfigArg,
+        /// First local date (YYYY-MM-DD), inclusive.
+        #[arg(long)]
+        since: String,
+        /// Last local date (YYYY-MM-DD), exclusive.
+        #[arg(long)]
+        until: String,
+        /// Grouping: any of day, week, month, hour, kecamatan, category, kind.
+        #[arg(long, default_value = "kecamatan,category")]
+        by: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "table")]
+        format: cli_report::Format,
+    },
+    /// API accounts.
+    #[command(subcommand)]
+    Account(AccountCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum AccountCommand {
+    /// Create or replace an account; the password is read from SIAGA_PASSWORD or stdin.
+    Add {
+        #[command(flatten)]
+        config: ConfigArg,
+        /// Login name.
+        name: String,
+        /// seat, supervisor or analyst.
+        #[arg(long, value_parser = cli_report::parse_role)]
+        role: siaga::store::Role,
+        /// Seat name (seat accounts only).
+        #[arg(long)]
+        seat: Option<String>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -49,6 +88,39 @@ fn main() -> ExitCode {
     match cli.command {
         Command::CheckConfig { config } => check_config(&config.config),
         Command::Run { config, log_level } => run(&config.config, log_level),
+        Command::Report {
+            config,
+            since,
+            until,
+            by,
+            format,
+        } => with_config(&config.config, |c| {
+            print!("{}", cli_report::report(c, &since, &until, &by, format)?);
+            Ok(())
+        }),
+        Command::Account(AccountCommand::Add {
+            config,
+            name,
+            role,
+            seat,
+        }) => with_config(&config.config, |c| {
+            cli_report::account_add(c, &name, role, seat.as_deref())
+        }),
+    }
+}
+
+/// Loads the configuration (exit 2 on failure) and runs `f` (exit 1 on failure).
+fn with_config(path: &std::path::Path, f: impl FnOnce(&Config) -> anyhow::Result<()>) -> ExitCode {
+    let config = match load(path) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    match f(&config) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(EXIT_RUNTIME)
+        }
     }
 }
 

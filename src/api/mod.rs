@@ -20,12 +20,21 @@
 //! a seat that is neither. Resuming a seat with a pending pause cancels the pause.
 //!
 //! The HTTP layer sees routing only through [`RoutingControl`]; it never touches calls.
+pub mod accounts;
+pub mod analytics;
 mod auth;
 mod driver;
 pub mod error;
+mod http_error;
+pub mod records;
+#[cfg(test)]
+mod records_tests;
 mod seats;
 #[cfg(test)]
 mod tests;
+
+pub use http_error::RecordsError;
+pub use records::{routes, RecordsApiState};
 
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;

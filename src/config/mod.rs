@@ -12,10 +12,11 @@
 //!
 //! Environment overrides: `SIAGA__SIP__LISTEN=127.0.0.1:15060`,
 //! `SIAGA__REGISTRAR__LOCKOUT_FAILURES=3`; list keys (`sip.also_listen`, `trunk.allow`,
-//! `registrar.algorithms`) take a comma-separated value. `[[seats]]` can only be set in the file.
+//! `registrar.algorithms`) take a comma-separated value. `[[seats]]` and `[[categories]]` can only be set in the file.
 mod calls;
 mod env;
 mod error;
+mod records;
 mod registrar;
 mod sections;
 mod sip;
@@ -31,6 +32,9 @@ use serde::{Deserialize, Serialize};
 
 pub use calls::{MediaConfig, RoutingConfig};
 pub use error::{ConfigError, Origin, ValidationError};
+pub use records::{
+    default_categories, AccountsConfig, AnalyticsConfig, Category, CategoryKind, CountsAs,
+};
 pub use registrar::{DigestAlgorithm, RegistrarConfig, Seat};
 pub use sections::{ApiConfig, LogConfig, StoreConfig, DEFAULT_API_TOKEN};
 pub use sip::{SipConfig, TrunkConfig};
@@ -64,6 +68,15 @@ pub struct Config {
     /// Call record storage.
     #[serde(default)]
     pub store: StoreConfig,
+    /// Analytics buckets.
+    #[serde(default)]
+    pub analytics: AnalyticsConfig,
+    /// API logins.
+    #[serde(default)]
+    pub accounts: AccountsConfig,
+    /// Disposition taxonomy.
+    #[serde(default = "records::default_categories")]
+    pub categories: Vec<Category>,
     /// Logging.
     #[serde(default)]
     pub log: LogConfig,
@@ -80,6 +93,9 @@ impl Default for Config {
             media: MediaConfig::default(),
             api: ApiConfig::default(),
             store: StoreConfig::default(),
+            analytics: AnalyticsConfig::default(),
+            accounts: AccountsConfig::default(),
+            categories: records::default_categories(),
             log: LogConfig::default(),
         }
     }
@@ -142,6 +158,9 @@ impl Config {
         self.media.validate()?;
         self.api.validate()?;
         self.store.validate()?;
+        self.analytics.validate()?;
+        self.accounts.validate()?;
+        records::validate_categories(&self.categories)?;
         self.log.validate()?;
         Ok(())
     }

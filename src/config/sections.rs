@@ -55,6 +55,13 @@ pub struct StoreConfig {
     /// SQLite database file; relative paths are relative to the working directory.
     #[serde(default = "default_store_path")]
     pub path: PathBuf,
+    /// How long a write waits for a lock held by another process (a `siaga report` run), ms.
+    #[serde(default = "default_busy_timeout_ms")]
+    pub busy_timeout_ms: u64,
+}
+
+fn default_busy_timeout_ms() -> u64 {
+    5000
 }
 
 fn default_store_path() -> PathBuf {
@@ -65,6 +72,7 @@ impl Default for StoreConfig {
     fn default() -> Self {
         StoreConfig {
             path: default_store_path(),
+            busy_timeout_ms: default_busy_timeout_ms(),
         }
     }
 }
