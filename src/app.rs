@@ -7,11 +7,13 @@ use crate::routing::AcdSettings;
 use crate::sip::b2bua::CallSettings;
 use crate::sip::endpoint::{Endpoint, EndpointSettings, StaticSeat};
 use crate::sip::header::Uri;
+use crate::sip::records::RecordWriter;
 use crate::sip::registrar::{Algorithm, Registrar, RegistrarSettings, SeatCredential};
 use crate::sip::server::{self, Control, DriverSettings, Snapshot};
 use crate::sip::transaction::{Peer, Transport};
 use crate::sip::transaction::{Timers, TransactionLayer};
 use crate::sip::transport::TransportSettings;
+use crate::store::{CallStore, SqliteStore, Timestamp};
 use anyhow::Context;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -188,6 +190,28 @@ fn load_prompt(config: &Config) -> Option<Arc<Vec<u8>>> {
     }
 }
 
+/// Opens the call store (creating its folder) and marks calls a previous run left in
+/// progress as interrupted (a killed process loses no call record).
+fn open_store(config: &Config) -> anyhow::Result<Arc<dyn CallStore>> {
+    let path = &config.store.path;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("store.path: cannot create {}", dir.display()))?;
+    }
+    let store = SqliteStore::open(path, Duration::from_millis(config.store.busy_timeout_ms))
+        .with_context(|| format!("store.path: cannot open {}", path.display()))?;
+    let interrupted = store
+        .interrupt_unfinished(Timestamp::now())
+        .context("store: marking unfinished calls")?;
+    if interrupted > 0 {
+        tracing::warn!(
+            interrupted,
+            "calls in progress when siaga last stopped are marked interrupted"
+        );
+    }
+    Ok(Arc::new(store))
+}
+
 /// Runs the gateway until SIGINT or SIGTERM.
 pub async fn run(config: Config) -> anyhow::Result<()> {
     // Signal handlers first, so a signal right after the start line is never missed.
@@ -196,7 +220,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let local = sockets.local_addrs();
     let shutdown = CancellationToken::new();
     let snapshot = Arc::new(Mutex::new(Snapshot::default()));
+    let store = open_store(&config)?;
+    let (records, writer) = RecordWriter::start(store.clone());
     let driver = DriverSettings {
+        records,
         transport: TransportSettings {
             max_message_bytes: config.sip.max_message_bytes,
             tcp_idle_timeout: config.sip.tcp_idle_timeout(),
@@ -216,12 +243,14 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         control_rx,
         shutdown.clone(),
     ));
-    let api = crate::api::start(&config, snapshot, control_tx, shutdown.clone()).await?;
+    let api = crate::api::start(&config, snapshot, control_tx, store, shutdown.clone()).await?;
     info!(sip = ?local, api = %config.api.listen, seats = config.seats.len(), "siaga started");
     signals.wait().await;
     info!("shutting down");
     shutdown.cancel();
     sip.await.context("SIP task failed")?;
+    // The driver dropped its sender: the writer drains what is left, then ends.
+    writer.await.context("call-record writer failed")?;
     api.await.context("API task failed")?;
     info!("stopped");
     Ok(())

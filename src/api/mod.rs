@@ -118,15 +118,17 @@ impl std::fmt::Debug for ApiState {
 
 pub use driver::DriverHandle;
 
-/// Binds `api.listen` and serves the API over the running driver until `shutdown`.
+/// Binds `api.listen` and serves the whole API — seats and queue over the running driver,
+/// records, dispositions and analytics over the store — until `shutdown`.
 ///
 /// # Errors
 ///
-/// The listen address cannot be bound.
+/// The listen address cannot be bound, or the built-in boundaries do not load.
 pub async fn start(
     config: &crate::config::Config,
     snapshot: Arc<Mutex<crate::sip::server::Snapshot>>,
     control: tokio::sync::mpsc::Sender<crate::sip::server::Control>,
+    store: Arc<dyn crate::store::CallStore>,
     shutdown: CancellationToken,
 ) -> std::io::Result<tokio::task::JoinHandle<()>> {
     let listener = TcpListener::bind(config.api.listen).await?;
@@ -134,8 +136,23 @@ pub async fn start(
         &config.api.token,
         Arc::new(DriverHandle::new(snapshot, control)),
     );
+    let places = crate::location::Places::cirebon()
+        .map_err(|e| std::io::Error::other(format!("kecamatan boundaries: {e}")))?;
+    let records = RecordsApiState {
+        store: crate::store::StoreHandle::new(store),
+        sessions: Arc::new(accounts::Sessions::new(config.accounts.token_ttl_s)),
+        places: Arc::new(places),
+        categories: Arc::new(config.categories.clone()),
+        analytics: Arc::new(crate::analytics::Analytics::new(
+            config.analytics.utc_offset_hours,
+            config.categories.clone(),
+            config.analytics.top_callers,
+        )),
+        clock: Arc::new(crate::store::Timestamp::now),
+    };
+    let app = router(state).merge(routes(records));
     Ok(tokio::spawn(async move {
-        if let Err(err) = serve(listener, router(state), shutdown).await {
+        if let Err(err) = serve(listener, app, shutdown).await {
             tracing::error!(%err, "HTTP API stopped");
         }
     }))

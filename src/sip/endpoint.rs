@@ -226,6 +226,11 @@ impl Endpoint {
         self.calls.poll_media()
     }
 
+    /// The next call-record update.
+    pub fn poll_record(&mut self) -> Option<(String, super::b2bua::Record)> {
+        self.calls.poll_record()
+    }
+
     /// A result from the media engine.
     pub fn handle_media_event(&mut self, now: Instant, event: MediaEvent) {
         self.with_calls(now, |calls, ctx| calls.on_media_event(ctx, event));

@@ -8,6 +8,7 @@ pub mod ingress;
 pub mod message;
 pub mod parse;
 pub mod rate_limit;
+pub mod records;
 pub mod registrar;
 pub mod reply;
 pub mod server;

@@ -4,9 +4,11 @@
 
 use super::b2bua::{CallState, MediaCommand, MediaEvent};
 use super::endpoint::{Endpoint, EndpointStats};
+use super::records::RecordWriter;
 use super::transport::{self, Inbound, TransportSettings};
 use crate::media::{CallMedia, Leg, MediaEngine};
 use crate::routing::{AcdError, QueuedView, SeatView};
+use crate::store::CallUpdate;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -65,6 +67,8 @@ pub struct DriverSettings {
     pub queue_prompt: Option<Arc<Vec<u8>>>,
     /// A connected call with no RTP on either leg this long is ended.
     pub inactivity: Duration,
+    /// Where call records go.
+    pub records: RecordWriter,
 }
 
 /// Serves SIP on the bound sockets until `shutdown` is cancelled.
@@ -128,6 +132,9 @@ pub async fn serve(
         while let Some((to, bytes)) = endpoint.poll_transmit() {
             outbound.send(to, bytes);
         }
+        while let Some((call, record)) = endpoint.poll_record() {
+            settings.records.record(call, record);
+        }
         if last_snapshot.elapsed() >= Duration::from_millis(200) {
             last_snapshot = Instant::now();
             refresh(&endpoint, &snapshot);
@@ -163,7 +170,14 @@ async fn run_media(
     settings: &DriverSettings,
     medias: &mut HashMap<String, CallMedia>,
 ) {
-    while let Some(command) = endpoint.poll_media() {
+    loop {
+        // Records first, so a call's `Received` is queued before its media statistics.
+        while let Some((call, record)) = endpoint.poll_record() {
+            settings.records.record(call, record);
+        }
+        let Some(command) = endpoint.poll_media() else {
+            break;
+        };
         match command {
             MediaCommand::Open { call } => {
                 let event = match settings.media.open(&call).await {
@@ -209,6 +223,11 @@ async fn run_media(
             }
             MediaCommand::Close { call } => {
                 if let Some(media) = medias.remove(&call) {
+                    // The record gets the RTP statistics before its `Ended` (queued after).
+                    match serde_json::to_value(media.stats()) {
+                        Ok(stats) => settings.records.update(call, CallUpdate::Media { stats }),
+                        Err(err) => warn!(%call, %err, "media statistics not recorded"),
+                    }
                     tokio::spawn(media.close());
                 }
             }

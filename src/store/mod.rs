@@ -179,6 +179,17 @@ pub trait CallStore: Send + Sync {
     /// Applies one state change to call `id`; `Received` creates the record.
     fn record_event(&self, id: &str, update: CallUpdate) -> Result<(), StoreError>;
 
+    /// Applies several updates in order. A backend with durable commits makes this one
+    /// commit (group commit: the gateway's writer batches what arrived while the previous
+    /// commit was on disk). One failing update does not stop the others; the failures are
+    /// returned with their call ids.
+    fn record_events(&self, batch: Vec<(String, CallUpdate)>) -> Vec<(String, StoreError)> {
+        batch
+            .into_iter()
+            .filter_map(|(id, update)| self.record_event(&id, update).err().map(|e| (id, e)))
+            .collect()
+    }
+
     /// Sets the current disposition of call `id`, keeping earlier ones as its history.
     fn dispose(&self, id: &str, disposition: Disposition) -> Result<CallRecord, StoreError>;
 

@@ -206,6 +206,11 @@ pub enum CallUpdate {
         /// Kelurahan it falls in.
         kelurahan: Option<String>,
     },
+    /// RTP statistics of the call's legs (from the media relay), before `Ended`.
+    Media {
+        /// The statistics as JSON (media::CallMediaStats).
+        stats: serde_json::Value,
+    },
     /// The call is over.
     Ended {
         /// When.
@@ -227,7 +232,7 @@ impl CallUpdate {
             CallUpdate::Ringing { .. } => CallState::Ringing,
             CallUpdate::Answered { .. } => CallState::Answered,
             CallUpdate::Ended { .. } => CallState::Ended,
-            CallUpdate::Located { .. } => return None,
+            CallUpdate::Located { .. } | CallUpdate::Media { .. } => return None,
         })
     }
 }
@@ -281,6 +286,9 @@ pub struct CallRecord {
     pub kelurahan: Option<String>,
     /// Current disposition (the latest; earlier ones are in the correction history).
     pub disposition: Option<Disposition>,
+    /// RTP statistics of both legs (packets, bytes, loss, jitter per direction) as JSON,
+    /// written when the media is released.
+    pub media: Option<serde_json::Value>,
 }
 
 impl CallRecord {
@@ -326,6 +334,7 @@ impl CallRecord {
             kecamatan: None,
             kelurahan: None,
             disposition: None,
+            media: None,
         })
     }
 
@@ -368,6 +377,7 @@ impl CallRecord {
                 self.audio = Some(audio);
             }
             CallUpdate::Queued { at } => self.queued_at = Some(at),
+            CallUpdate::Media { stats } => self.media = Some(stats),
             CallUpdate::Ringing { at, seat } => {
                 self.ringing_at = Some(at);
                 self.seat = Some(seat);

@@ -82,8 +82,12 @@ CREATE TABLE accounts (
 );
 ";
 
+/// Version 2: RTP statistics of both legs, as JSON (issue 3: packets, loss, jitter per
+/// stream are kept for the call record).
+const V2: &str = "ALTER TABLE calls ADD COLUMN media TEXT;";
+
 /// Every migration, in order.
-const MIGRATIONS: &[&str] = &[V1];
+const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// The version this build expects.
 pub(crate) const LATEST: i64 = MIGRATIONS.len() as i64;

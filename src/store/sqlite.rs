@@ -118,6 +118,19 @@ impl SqliteStore {
     }
 }
 
+/// One update inside an open transaction (a SAVEPOINT-free upsert: a failed update leaves
+/// the row as it was, since nothing is written before `apply` succeeds).
+fn apply_one(tx: &Transaction<'_>, id: &str, update: CallUpdate) -> Result<(), StoreError> {
+    match load(tx, id)? {
+        Some(mut record) => {
+            let old = record.bucket();
+            record.apply(update)?;
+            save(tx, &record, Some(old))
+        }
+        None => save(tx, &CallRecord::create(id, update)?, None),
+    }
+}
+
 fn load(conn: &Connection, id: &str) -> Result<Option<CallRecord>, StoreError> {
     let mut stmt = conn
         .prepare_cached(&format!("{} WHERE id = ?1", *SELECT))
@@ -157,14 +170,30 @@ fn save(tx: &Transaction<'_>, r: &CallRecord, old: Option<Bucket>) -> Result<(),
 
 impl CallStore for SqliteStore {
     fn record_event(&self, id: &str, update: CallUpdate) -> Result<(), StoreError> {
-        self.write(|tx| match load(tx, id)? {
-            Some(mut record) => {
-                let old = record.bucket();
-                record.apply(update)?;
-                save(tx, &record, Some(old))
+        self.write(|tx| apply_one(tx, id, update))
+    }
+
+    fn record_events(&self, batch: Vec<(String, CallUpdate)>) -> Vec<(String, StoreError)> {
+        let mut failures = Vec::new();
+        let committed = self.write(|tx| {
+            for (id, update) in batch.clone() {
+                if let Err(err) = apply_one(tx, &id, update) {
+                    failures.push((id, err));
+                }
             }
-            None => save(tx, &CallRecord::create(id, update)?, None),
-        })
+            Ok(())
+        });
+        match committed {
+            Ok(()) => failures,
+            // The commit itself failed: nothing of the batch is on disk; say so per call.
+            Err(err) => {
+                let text = err.to_string();
+                batch
+                    .into_iter()
+                    .map(|(id, _)| (id, StoreError::Backend(text.clone())))
+                    .collect()
+            }
+        }
     }
 
     fn dispose(&self, id: &str, d: Disposition) -> Result<CallRecord, StoreError> {

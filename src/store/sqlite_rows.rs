@@ -46,6 +46,7 @@ pub(super) const COLUMNS: &[&str] = &[
     "notes",
     "disposed_by",
     "disposed_at",
+    "media",
 ];
 
 /// `SELECT <every column> FROM calls`.
@@ -140,6 +141,7 @@ pub(super) fn record_values(r: &CallRecord) -> Vec<Value> {
         text(d.map(|d| d.notes.as_str())),
         text(d.map(|d| d.by.as_str())),
         ts(d.map(|d| d.at)),
+        text(r.media.as_ref().map(|m| m.to_string()).as_deref()),
     ]
 }
 
@@ -187,6 +189,14 @@ pub(super) fn record_from_row(row: &Row<'_>) -> Result<CallRecord, StoreError> {
         kecamatan: get(row, 27)?,
         kelurahan: get(row, 28)?,
         disposition: disposition_from_row(row)?,
+        media: get::<Option<String>>(row, 36)?
+            .map(|text| {
+                serde_json::from_str(&text).map_err(|_| StoreError::Corrupt {
+                    column: "media",
+                    value: text,
+                })
+            })
+            .transpose()?,
     })
 }
 

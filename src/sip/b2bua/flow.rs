@@ -2,6 +2,7 @@
 
 use super::call::SeatLeg;
 use super::legs;
+use super::Record;
 use super::{CallState, Calls, Ctx, MediaCommand};
 use crate::media::sdp::{self, SdpOrigin, SessionDescription};
 use crate::media::Leg;
@@ -10,6 +11,7 @@ use crate::sip::dialog::Dialog;
 use crate::sip::message::{Message, Method, Request, Response};
 use crate::sip::reply::response_to;
 use crate::sip::transaction::{Peer, TxKey};
+use crate::store::{EndReason, Party};
 use tracing::{info, warn};
 
 impl Calls {
@@ -82,6 +84,12 @@ impl Calls {
         match ctx.txns.send_request(ctx.now, peer, invite.clone()) {
             Ok(key) => {
                 info!(call = %id, %seat, target = %peer.addr, "ringing seat");
+                self.records.push_back((
+                    id.to_string(),
+                    Record::Ringing {
+                        seat: seat.to_string(),
+                    },
+                ));
                 self.by_txn.insert(key.clone(), id.to_string());
                 self.by_call_id
                     .insert(dialog.call_id.clone(), id.to_string());
@@ -257,6 +265,8 @@ impl Calls {
                 .ring_result(ctx.now, id, &seat, RingOutcome::Answered);
         }
         info!(call = %id, %seat, "connected");
+        self.records
+            .push_back((id.to_string(), Record::Answered { seat }));
     }
 
     fn seat_failed(&mut self, ctx: &mut Ctx<'_>, id: &str, key: &TxKey, status: u16) {
@@ -407,6 +417,15 @@ impl Calls {
 
     /// The trunk leg ended (CANCEL or BYE): end the seat leg, tell the ACD, release media.
     fn caller_left(&mut self, ctx: &mut Ctx<'_>, id: &str) {
+        let reason = match self.calls.get(id) {
+            Some(call) if call.answered => EndReason::Normal,
+            _ => EndReason::Abandoned,
+        };
+        self.end_trunk_side(ctx, id, reason, Party::Caller);
+    }
+
+    /// Ends the seat side of a call (CANCEL or BYE) and forgets the call.
+    fn end_trunk_side(&mut self, ctx: &mut Ctx<'_>, id: &str, reason: EndReason, by: Party) {
         let local = self.settings.local;
         if let Some(call) = self.calls.get_mut(id) {
             if let Some(leg) = call.seat.as_mut() {
@@ -424,7 +443,7 @@ impl Calls {
                 }
             }
         }
-        self.forget(ctx, id);
+        self.forget(ctx, id, reason, by);
     }
 
     /// The seat hung up: BYE the caller.
@@ -437,11 +456,11 @@ impl Calls {
             }
             call.seat = None;
         }
-        self.forget(ctx, id);
+        self.forget(ctx, id, EndReason::Normal, Party::Seat);
     }
 
     /// Both legs end (dead media, shutdown).
-    pub(super) fn hang_up_both(&mut self, ctx: &mut Ctx<'_>, id: &str) {
+    pub(super) fn hang_up_both(&mut self, ctx: &mut Ctx<'_>, id: &str, reason: EndReason) {
         let local = self.settings.local;
         if let Some(call) = self.calls.get_mut(id) {
             if call.answered {
@@ -452,12 +471,12 @@ impl Calls {
                 let _ = ctx.txns.respond(ctx.now, &call.trunk.key.clone(), gone);
             }
         }
-        self.caller_left(ctx, id);
+        self.end_trunk_side(ctx, id, reason, Party::Gateway);
     }
 
     /// Removes a call: the ACD forgets it, media is released. A seat leg still ringing keeps
     /// its transaction mapping until its final response, so a late 2xx is ACKed and BYEd.
-    pub(super) fn forget(&mut self, ctx: &mut Ctx<'_>, id: &str) {
+    pub(super) fn forget(&mut self, ctx: &mut Ctx<'_>, id: &str, reason: EndReason, by: Party) {
         let Some(call) = self.calls.remove(id) else {
             return;
         };
@@ -465,7 +484,7 @@ impl Calls {
             .now
             .saturating_duration_since(call.created)
             .as_secs_f32();
-        info!(call = %id, state = ?call.state, seconds, "call ended");
+        info!(call = %id, state = ?call.state, seconds, ?reason, ?by, "call ended");
         if call.state == CallState::Connected {
             ctx.acd.call_ended(ctx.now, id);
         } else {
@@ -476,8 +495,11 @@ impl Calls {
         if let Some(leg) = call.seat.filter(|l| !l.answered && l.cancelled) {
             self.orphans_insert(leg);
         }
+        // Media first: the driver writes the RTP statistics before the record is closed.
         self.media.push_back(MediaCommand::Close {
             call: id.to_string(),
         });
+        self.records
+            .push_back((id.to_string(), Record::Ended { reason, by }));
     }
 }

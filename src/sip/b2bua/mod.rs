@@ -17,6 +17,7 @@ use super::transaction::{Peer, TransactionLayer, TxKey};
 use crate::media::sdp::{self, SdpOrigin, SessionDescription};
 use crate::media::Leg;
 use crate::routing::{Acd, CallClass};
+use crate::store::{EndReason, Party};
 use call::{Call, SeatLeg, TrunkLeg};
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -68,6 +69,44 @@ pub struct Calls {
     /// a late 2xx still needs ACK and BYE (§9.2 CANCEL/200 race).
     orphans: HashMap<TxKey, SeatLeg>,
     media: VecDeque<MediaCommand>,
+    /// Call-record updates, in order, for the store writer.
+    records: VecDeque<(String, Record)>,
+}
+
+/// A call-record update from the B2BUA; the driver stamps it with the wall clock and hands
+/// it to the store (the B2BUA itself knows only monotonic time).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Record {
+    /// The call was accepted.
+    Received {
+        /// Caller number, `None` when withheld.
+        caller: Option<String>,
+        /// Display name.
+        display_name: Option<String>,
+        /// Trunk source address.
+        trunk: String,
+        /// The trunk leg's Call-ID.
+        sip_call_id: String,
+    },
+    /// The call entered the queue.
+    Queued,
+    /// A seat is ringing.
+    Ringing {
+        /// Seat name.
+        seat: String,
+    },
+    /// A seat answered.
+    Answered {
+        /// Seat name.
+        seat: String,
+    },
+    /// The call is over.
+    Ended {
+        /// Why.
+        reason: EndReason,
+        /// Who ended it.
+        by: Party,
+    },
 }
 
 impl Calls {
@@ -80,6 +119,7 @@ impl Calls {
             by_txn: HashMap::new(),
             orphans: HashMap::new(),
             media: VecDeque::new(),
+            records: VecDeque::new(),
         }
     }
 
@@ -101,6 +141,11 @@ impl Calls {
     /// The next command for the media engine.
     pub fn poll_media(&mut self) -> Option<MediaCommand> {
         self.media.pop_front()
+    }
+
+    /// The next call-record update: (siaga call id, update).
+    pub fn poll_record(&mut self) -> Option<(String, Record)> {
+        self.records.pop_front()
     }
 
     /// True when `request` belongs to a call (in-dialog request or a CANCEL of one).
@@ -180,6 +225,7 @@ impl Calls {
             created: ctx.now,
             answered: false,
         };
+        self.records.push_back((id.clone(), received_record(&call)));
         self.calls.insert(id.clone(), call);
         self.media.push_back(MediaCommand::Open { call: id });
     }
@@ -197,11 +243,11 @@ impl Calls {
                         response_to(&c.trunk.invite, 503, Some(&c.trunk.dialog.local_tag));
                     let _ = ctx.txns.respond(ctx.now, &c.trunk.key.clone(), refusal);
                 }
-                self.forget(ctx, &call);
+                self.forget(ctx, &call, EndReason::Error, Party::Gateway);
             }
             MediaEvent::Dead { call } => {
                 info!(%call, "no RTP on either leg: ending the call");
-                self.hang_up_both(ctx, &call);
+                self.hang_up_both(ctx, &call, EndReason::MediaTimeout);
             }
         }
     }
@@ -220,7 +266,7 @@ impl Calls {
             let refusal = response_to(&call.trunk.invite, 488, Some(&call.trunk.dialog.local_tag));
             let key = call.trunk.key.clone();
             let _ = ctx.txns.respond(ctx.now, &key, refusal);
-            self.forget(ctx, id);
+            self.forget(ctx, id, EndReason::Error, Party::Gateway);
             return;
         };
         call.trunk.answer = Some(body);
@@ -250,3 +296,28 @@ impl Calls {
 
 mod flow;
 mod orphans;
+
+/// The record of a new call: the caller's number from P-Asserted-Identity or From, `None`
+/// when withheld (RFC 3323 Privacy, or an anonymous URI).
+fn received_record(call: &Call) -> Record {
+    let h = &call.trunk.invite.headers;
+    let withheld = h.get_all("Privacy").any(|p| {
+        p.split(';')
+            .any(|v| matches!(v.trim(), "id" | "user" | "header"))
+    });
+    let identity = h
+        .get("P-Asserted-Identity")
+        .or_else(|| h.get("From"))
+        .and_then(|v| NameAddr::parse(v, "From").ok());
+    let caller = identity
+        .as_ref()
+        .and_then(|a| a.uri.user.clone())
+        .filter(|u| !withheld && !u.eq_ignore_ascii_case("anonymous") && !u.is_empty());
+    let display_name = identity.and_then(|a| a.display).filter(|d| !d.is_empty());
+    Record::Received {
+        caller,
+        display_name,
+        trunk: call.trunk.peer.addr.to_string(),
+        sip_call_id: call.trunk.dialog.call_id.clone(),
+    }
+}
