@@ -156,6 +156,11 @@ impl Gateway {
     /// a store in a fresh temporary directory, [`PEER_COMPAT_ENV`] and then `env` (later
     /// entries win), and waits until it answers OPTIONS over UDP with 200.
     pub(crate) fn start(env: &[(&str, &str)]) -> Gateway {
+        Self::start_config(&crate_dir().join("config/siaga.toml"), env)
+    }
+
+    /// Like [`Gateway::start`] with another configuration file.
+    pub(crate) fn start_config(config: &Path, env: &[(&str, &str)]) -> Gateway {
         let dir = tempfile::Builder::new()
             .prefix("siaga-peers-")
             .tempdir()
@@ -163,7 +168,7 @@ impl Gateway {
         let sip: SocketAddr = format!("{LOOPBACK}:{}", free_port()).parse().expect("addr");
         let api: SocketAddr = format!("{LOOPBACK}:{}", free_port()).parse().expect("addr");
         let log = dir.path().join("siaga.log");
-        let config = crate_dir().join("config/siaga.toml");
+        let config = config.to_path_buf();
         let bin = gateway_bin();
         assert!(
             config.is_file() || bin.overridden,
@@ -507,6 +512,16 @@ impl Baresip {
     /// Starts `baresip -f DIR` for `user` against `registrar`, stdin from /dev/null, with a
     /// hard limit of `-t 120` seconds.
     pub(crate) fn start(registrar: SocketAddr, user: &str, password: &str) -> Baresip {
+        Self::spawn(registrar, user, password, false)
+    }
+
+    /// Like [`Baresip::start`], answering every call at once (`answermode=auto`), sending
+    /// its sine tone as audio.
+    pub(crate) fn start_answering(registrar: SocketAddr, user: &str, password: &str) -> Baresip {
+        Self::spawn(registrar, user, password, true)
+    }
+
+    fn spawn(registrar: SocketAddr, user: &str, password: &str, answer: bool) -> Baresip {
         let baresip = require_tool("baresip");
         let dir = tempfile::Builder::new()
             .prefix("siaga-baresip-")
@@ -514,6 +529,24 @@ impl Baresip {
             .expect("temporary directory");
         let sip: SocketAddr = format!("{LOOPBACK}:{}", free_port()).parse().expect("addr");
         let conf = write_baresip_config(dir.path(), sip, registrar, user, password, 60);
+        if answer {
+            let accounts = conf.join("accounts");
+            let line = read_lossy(&accounts);
+            fs::write(&accounts, format!("{};answermode=auto\n", line.trim_end()))
+                .expect("baresip accounts");
+            // A call needs an 8 kHz source (ausine only does 48 kHz) and media on loopback
+            // only (baresip would otherwise advertise eth0's address in its SDP).
+            let wav = dir.path().join("tone.wav");
+            write_tone_wav(&wav, 440.0, 20);
+            let config = read_lossy(&conf.join("config")).replace(
+                "audio_source\t\tausine,440\n",
+                &format!(
+                    "audio_source\t\taufile,{}\nnet_interface\t\t127.0.0.1\n",
+                    wav.display()
+                ),
+            );
+            fs::write(conf.join("config"), config).expect("baresip config");
+        }
         let log = dir.path().join("baresip.log");
         let child = Command::new(baresip)
             .arg("-f")
@@ -608,4 +641,28 @@ impl Drop for Baresip {
             let _ = child.wait();
         }
     }
+}
+
+/// A mono 16-bit 8 kHz WAV file with `seconds` of a sine tone at `hz` (baresip's audio).
+pub(crate) fn write_tone_wav(path: &Path, hz: f64, seconds: u32) {
+    let samples = 8000 * seconds;
+    let mut bytes = Vec::with_capacity(44 + 2 * samples as usize);
+    let data_len = 2 * samples;
+    bytes.extend_from_slice(b"RIFF");
+    bytes.extend_from_slice(&(36 + data_len).to_le_bytes());
+    bytes.extend_from_slice(b"WAVEfmt ");
+    bytes.extend_from_slice(&16u32.to_le_bytes());
+    bytes.extend_from_slice(&1u16.to_le_bytes()); // PCM
+    bytes.extend_from_slice(&1u16.to_le_bytes()); // mono
+    bytes.extend_from_slice(&8000u32.to_le_bytes());
+    bytes.extend_from_slice(&16000u32.to_le_bytes());
+    bytes.extend_from_slice(&2u16.to_le_bytes());
+    bytes.extend_from_slice(&16u16.to_le_bytes());
+    bytes.extend_from_slice(b"data");
+    bytes.extend_from_slice(&data_len.to_le_bytes());
+    for n in 0..samples {
+        let v = (f64::from(n) * hz * std::f64::consts::TAU / 8000.0).sin() * 8000.0;
+        bytes.extend_from_slice(&(v as i16).to_le_bytes());
+    }
+    fs::write(path, bytes).expect("tone.wav");
 }

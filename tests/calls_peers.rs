@@ -1,0 +1,287 @@
+//! 112 calls end to end with real peers on loopback: SIPp as the trunk (playing caller audio
+//! from a pcap), SIPp as static seats (answering with `-rtp_echo`, busy, ringing until
+//! cancelled) and baresip as a registered, auto-answering seat. Each test reads the call
+//! records from the gateway's SQLite file afterwards.
+
+mod common;
+
+use common::{crate_dir, free_port, require_tool, Baresip, Gateway};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A SIPp process started in the crate root (scenarios name `fixtures/audio/*.pcap`).
+struct Sipp {
+    child: Child,
+    out: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Sipp {
+    fn spawn(args: &[String]) -> Sipp {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("sipp.out");
+        let child = Command::new(require_tool("sipp"))
+            .args(args)
+            .args(["-nostdin", "-trace_err", "-error_file"])
+            .arg(dir.path().join("errors.log"))
+            .current_dir(crate_dir())
+            .stdin(Stdio::null())
+            .stdout(fs::File::create(&out).unwrap())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start sipp");
+        Sipp {
+            child,
+            out,
+            _dir: dir,
+        }
+    }
+
+    /// A seat UAS on `port` running `scenario` for `calls` calls.
+    fn seat(scenario: &str, port: u16, calls: u32) -> Sipp {
+        let args = format!(
+            "-sf fixtures/sipp/{scenario} -i 127.0.0.1 -p {port} -mi 127.0.0.1 -mp {} -rtp_echo -m {calls} -timeout 60s",
+            free_port()
+        );
+        Sipp::spawn(&args.split(' ').map(String::from).collect::<Vec<_>>())
+    }
+
+    /// The trunk UAC calling 112 at `gateway`.
+    fn trunk(scenario: &str, gateway: std::net::SocketAddr, calls: u32, extra: &str) -> Sipp {
+        let args = format!(
+            "{gateway} -sf fixtures/sipp/{scenario} -s 112 -i 127.0.0.1 -p {} -mi 127.0.0.1 -mp {} -m {calls} -l {calls} -r 10 -timeout 60s -timeout_error -recv_timeout 30000 {extra}",
+            free_port(),
+            free_port()
+        );
+        Sipp::spawn(
+            &args
+                .split_whitespace()
+                .map(String::from)
+                .collect::<Vec<_>>(),
+        )
+    }
+
+    /// Waits for the exit code (bounded), returns it with SIPp's output.
+    fn wait(mut self, limit: Duration) -> (Option<i32>, String) {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return (
+                    status.code(),
+                    fs::read_to_string(&self.out).unwrap_or_default(),
+                );
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                return (None, fs::read_to_string(&self.out).unwrap_or_default());
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Sipp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// config/siaga.toml with these `[[seats]]` and an absolute queue prompt path.
+fn config_with_seats(dir: &Path, seats: &[(&str, Option<u16>)]) -> PathBuf {
+    let shipped = fs::read_to_string(crate_dir().join("config/siaga.toml")).unwrap();
+    let start = shipped.find("\n[[seats]]").unwrap() + 1;
+    let end = shipped.find("\n[routing]").unwrap() + 1;
+    let mut table = String::new();
+    for (name, port) in seats {
+        table.push_str(&format!(
+            "[[seats]]\nname = \"{name}\"\npassword = \"siaga-{name}\"\n"
+        ));
+        if let Some(port) = port {
+            table.push_str(&format!("contact = \"sip:{name}@127.0.0.1:{port}\"\n"));
+        }
+        table.push('\n');
+    }
+    let prompt = crate_dir().join("config/prompts/queue.ul");
+    let text = format!("{}{}{}", &shipped[..start], table, &shipped[end..]).replace(
+        "queue_prompt = \"config/prompts/queue.ul\"",
+        &format!("queue_prompt = \"{}\"", prompt.display()),
+    );
+    let path = dir.join("siaga.toml");
+    fs::write(&path, text).unwrap();
+    path
+}
+
+/// (seat, state, end_reason, ended_by, media JSON, wait ms from received to answered)
+type Row = (
+    Option<String>,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<serde_json::Value>,
+    Option<i64>,
+);
+
+fn records(gw: &Gateway) -> Vec<Row> {
+    let db = rusqlite::Connection::open(gw.dir().join("siaga.sqlite")).unwrap();
+    let mut stmt = db
+        .prepare("SELECT seat, state, end_reason, ended_by, media, answered_at - received_at FROM calls ORDER BY received_at")
+        .unwrap();
+    stmt.query_map([], |r| {
+        let media: Option<String> = r.get(4)?;
+        Ok((
+            r.get(0)?,
+            r.get(1)?,
+            r.get(2)?,
+            r.get(3)?,
+            media.map(|m| serde_json::from_str(&m).unwrap()),
+            r.get(5)?,
+        ))
+    })
+    .unwrap()
+    .map(Result::unwrap)
+    .collect()
+}
+
+/// Waits until `n` records are ended (the writer commits shortly after the BYE).
+fn ended_records(gw: &Gateway, n: usize) -> Vec<Row> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let rows = records(gw);
+        if rows.iter().filter(|r| r.1 == "ended").count() >= n || Instant::now() > deadline {
+            return rows;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+fn packets(media: &serde_json::Value, leg: &str, dir: &str) -> u64 {
+    media[leg][dir]["packets"].as_u64().unwrap_or(0)
+}
+
+#[test]
+fn sipp_call_reaches_a_seat_with_audio_both_ways() {
+    let tmp = tempfile::tempdir().unwrap();
+    let seat_port = free_port();
+    let config = config_with_seats(tmp.path(), &[("seat1", Some(seat_port))]);
+    let gw = Gateway::start_config(&config, &[]);
+    let seat = Sipp::seat("seat_answer.xml", seat_port, 1);
+    std::thread::sleep(Duration::from_millis(300));
+    let (code, out) = Sipp::trunk("trunk_call.xml", gw.sip, 1, "").wait(Duration::from_secs(40));
+    assert_eq!(code, Some(0), "trunk call failed\n{out}\n{}", gw.log());
+    let (seat_code, seat_out) = seat.wait(Duration::from_secs(10));
+    assert_eq!(seat_code, Some(0), "seat\n{seat_out}");
+    let rows = ended_records(&gw, 1);
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    let (seat_name, state, reason, by, media, _) = &rows[0];
+    assert_eq!(
+        (seat_name.as_deref(), state.as_str()),
+        (Some("seat1"), "ended")
+    );
+    assert_eq!(
+        (reason.as_deref(), by.as_deref()),
+        (Some("normal"), Some("caller"))
+    );
+    let media = media.as_ref().expect("RTP statistics recorded");
+    // The pcap holds 300 packets of caller speech: all reach the seat, whose echo comes back.
+    assert_eq!(packets(media, "caller", "rx"), 300, "{media}");
+    assert_eq!(packets(media, "seat", "tx"), 300, "{media}");
+    assert_eq!(packets(media, "seat", "rx"), 300, "{media}");
+    assert!(packets(media, "caller", "tx") >= 300, "{media}");
+    assert_eq!(media["caller"]["rx"]["lost"].as_u64(), Some(0));
+    gw.stop();
+}
+
+#[test]
+fn three_calls_two_seats_one_waits() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (p1, p2) = (free_port(), free_port());
+    let config = config_with_seats(tmp.path(), &[("seat1", Some(p1)), ("seat2", Some(p2))]);
+    let gw = Gateway::start_config(&config, &[("SIAGA__ROUTING__WRAP_UP_S", "1")]);
+    let seats = [
+        Sipp::seat("seat_answer.xml", p1, 2),
+        Sipp::seat("seat_answer.xml", p2, 2),
+    ];
+    std::thread::sleep(Duration::from_millis(300));
+    let (code, out) = Sipp::trunk("trunk_call.xml", gw.sip, 3, "").wait(Duration::from_secs(50));
+    assert_eq!(code, Some(0), "trunk calls failed\n{out}\n{}", gw.log());
+    drop(seats);
+    let rows = ended_records(&gw, 3);
+    assert_eq!(
+        rows.iter()
+            .filter(|r| r.1 == "ended" && r.2.as_deref() == Some("normal"))
+            .count(),
+        3,
+        "{rows:?}"
+    );
+    let used: std::collections::HashSet<_> = rows.iter().filter_map(|r| r.0.clone()).collect();
+    assert_eq!(used.len(), 2, "both seats took calls: {rows:?}");
+    // One call waited for a seat to finish a 6.5 s call and its wrap-up.
+    let longest_wait = rows.iter().filter_map(|r| r.5).max().unwrap();
+    assert!(longest_wait > 5000, "one call queued: waits {rows:?}");
+    gw.stop();
+}
+
+#[test]
+fn busy_seat_then_the_other_seat_answers() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (busy, free) = (free_port(), free_port());
+    let config = config_with_seats(tmp.path(), &[("seat1", Some(busy)), ("seat2", Some(free))]);
+    let gw = Gateway::start_config(&config, &[]);
+    // Seat1 refuses every call; whichever seat rings first, the call ends on seat2.
+    let _busy = Sipp::seat("seat_busy.xml", busy, 1);
+    let _free = Sipp::seat("seat_answer.xml", free, 1);
+    std::thread::sleep(Duration::from_millis(300));
+    let (code, out) = Sipp::trunk("trunk_call.xml", gw.sip, 1, "").wait(Duration::from_secs(40));
+    assert_eq!(code, Some(0), "{out}\n{}", gw.log());
+    let rows = ended_records(&gw, 1);
+    assert_eq!(rows[0].0.as_deref(), Some("seat2"), "{rows:?}");
+    gw.stop();
+}
+
+#[test]
+fn cancel_while_ringing_leaves_no_leg_behind() {
+    let tmp = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let config = config_with_seats(tmp.path(), &[("seat1", Some(port))]);
+    let gw = Gateway::start_config(&config, &[]);
+    let seat = Sipp::seat("seat_ring_cancelled.xml", port, 1);
+    std::thread::sleep(Duration::from_millis(300));
+    let (code, out) =
+        Sipp::trunk("trunk_cancel.xml", gw.sip, 1, "-d 1500").wait(Duration::from_secs(30));
+    assert_eq!(code, Some(0), "trunk\n{out}\n{}", gw.log());
+    // The seat got CANCEL, answered 487 and received its ACK: its scenario completed.
+    let (seat_code, seat_out) = seat.wait(Duration::from_secs(10));
+    assert_eq!(
+        seat_code,
+        Some(0),
+        "seat leg left behind\n{seat_out}\n{}",
+        gw.log()
+    );
+    let rows = ended_records(&gw, 1);
+    assert_eq!(rows[0].2.as_deref(), Some("abandoned"), "{rows:?}");
+    gw.stop();
+}
+
+#[test]
+fn baresip_seat_registers_and_answers() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = config_with_seats(tmp.path(), &[("seat2", None)]);
+    let gw = Gateway::start_config(&config, &[("SIAGA__REGISTRAR__ALGORITHMS", "MD5")]);
+    let mut seat = Baresip::start_answering(gw.sip, "seat2", "siaga-seat2");
+    seat.wait_registered(Duration::from_secs(15))
+        .unwrap_or_else(|log| panic!("baresip did not register\n{log}\n{}", gw.log()));
+    let (code, out) = Sipp::trunk("trunk_call.xml", gw.sip, 1, "").wait(Duration::from_secs(40));
+    assert_eq!(code, Some(0), "trunk\n{out}\n{}\n{}", seat.log(), gw.log());
+    let rows = ended_records(&gw, 1);
+    let media = rows[0].4.as_ref().expect("media statistics");
+    assert_eq!(rows[0].0.as_deref(), Some("seat2"));
+    assert_eq!(packets(media, "caller", "rx"), 300, "{media}");
+    // baresip sends its own audio (a sine tone) back to the caller through the relay.
+    assert!(packets(media, "seat", "rx") > 100, "{media}");
+    seat.stop();
+    gw.stop();
+}
