@@ -256,6 +256,15 @@ impl Gateway {
         );
     }
 
+    /// SIGKILL (a crash: no shutdown code runs), waits for the process to be gone.
+    pub(crate) fn kill9(mut self) {
+        let mut child = self.child.take().expect("gateway running");
+        let _ = Command::new("kill")
+            .args(["-KILL", &child.id().to_string()])
+            .status();
+        let _ = child.wait();
+    }
+
     /// SIGTERM, then asserts a clean exit (status 0) within [`STOP_TIMEOUT`].
     pub(crate) fn stop(mut self) {
         let mut child = self.child.take().expect("gateway running");
