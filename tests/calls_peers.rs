@@ -374,3 +374,35 @@ fn kill9_while_calls_run_loses_no_completed_call() {
         .unwrap();
     assert!(interrupted >= 1, "no call was in progress at the crash");
 }
+
+/// A SIPp seat that REGISTERs with digest auth from its port, then answers there: the
+/// gateway rings the registered binding (the REGISTER's source), not a configured contact.
+#[test]
+fn sipp_seat_registers_with_digest_then_answers() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = config_with_seats(tmp.path(), &[("seat3", None)]);
+    let gw = Gateway::start_config(&config, &[("SIAGA__REGISTRAR__ALGORITHMS", "MD5")]);
+    let port = free_port();
+    let inf = tmp.path().join("seat.csv");
+    fs::write(
+        &inf,
+        "SEQUENTIAL\nseat3;siaga.local;[authentication username=seat3 password=siaga-seat3]\n",
+    )
+    .unwrap();
+    let register = format!(
+        "{} -sf fixtures/sipp/register_auth.xml -inf {} -i 127.0.0.1 -p {port} -m 1 -timeout 20s -timeout_error",
+        gw.sip,
+        inf.display()
+    );
+    let (code, out) = Sipp::spawn(&register.split(' ').map(String::from).collect::<Vec<_>>())
+        .wait(Duration::from_secs(30));
+    assert_eq!(code, Some(0), "registration failed\n{out}\n{}", gw.log());
+    let seat = Sipp::seat("seat_answer.xml", port, 1);
+    std::thread::sleep(Duration::from_millis(300));
+    let (code, out) = Sipp::trunk("trunk_call.xml", gw.sip, 1, "").wait(Duration::from_secs(40));
+    assert_eq!(code, Some(0), "trunk\n{out}\n{}", gw.log());
+    assert_eq!(seat.wait(Duration::from_secs(10)).0, Some(0));
+    let rows = ended_records(&gw, 1);
+    assert_eq!(rows[0].0.as_deref(), Some("seat3"), "{rows:?}");
+    gw.stop();
+}
