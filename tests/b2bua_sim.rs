@@ -46,6 +46,10 @@ struct Sim {
 
 impl Sim {
     fn new(seats: Vec<StaticSeat>) -> Sim {
+        Sim::with_overflow(seats, None)
+    }
+
+    fn with_overflow(seats: Vec<StaticSeat>, overflow: Option<&str>) -> Sim {
         let now = Instant::now();
         let settings = EndpointSettings {
             local: vec![GATEWAY.parse().unwrap()],
@@ -58,7 +62,7 @@ impl Sim {
                 local: GATEWAY.parse().unwrap(),
                 user_agent: "siaga".into(),
                 domain: "siaga.local".into(),
-                overflow: None,
+                overflow: overflow.map(|addr| (format!("sip:112@{addr}"), peer(addr))),
             },
             acd: AcdSettings {
                 ring_timeout: Duration::from_secs(15),
@@ -66,7 +70,7 @@ impl Sim {
                 max_wait: Duration::from_secs(120),
                 ageing: Duration::from_secs(30),
                 no_answer_pause: 2,
-                overflow_enabled: false,
+                overflow_enabled: overflow.is_some(),
             },
             seats,
         };
@@ -445,4 +449,76 @@ fn non_emergency_numbers_get_404() {
     sim.send(TRUNK, bytes.into_bytes());
     sim.take_response(TRUNK, 404, "INVITE");
     assert!(sim.ep.calls().is_empty());
+}
+
+#[test]
+fn overflow_after_max_wait_when_no_seat_is_free() {
+    const PSAP: &str = "127.0.0.1:5090";
+    // The only seat registers and never did: nobody can take the call here.
+    let seats = vec![StaticSeat {
+        name: "seat1".into(),
+        target: None,
+    }];
+    let mut sim = Sim::with_overflow(seats, Some(PSAP));
+    sim.send(TRUNK, trunk_invite(30));
+    sim.take_response(TRUNK, 183, "INVITE");
+    sim.advance(Duration::from_secs(100));
+    assert!(sim.nothing_to(PSAP, "INVITE"), "not before max_wait");
+    sim.advance(Duration::from_secs(25));
+    let invite = sim.take_request(PSAP, "INVITE");
+    assert_eq!(invite.uri, format!("sip:112@{PSAP}"));
+    assert!(invite
+        .headers
+        .get("From")
+        .unwrap()
+        .contains("0812345678930"));
+    sim.send(PSAP, seat_reply(&invite, 200, true));
+    sim.take_request(PSAP, "ACK");
+    sim.take_response(TRUNK, 200, "INVITE");
+}
+
+#[test]
+fn seat_hold_is_relayed_to_the_caller() {
+    let mut sim = Sim::new(vec![static_seat("seat1", SEAT1)]);
+    let invite = call_rings(&mut sim, 40, SEAT1);
+    sim.send(SEAT1, seat_reply(&invite, 200, true));
+    sim.take_request(SEAT1, "ACK");
+    sim.take_response(TRUNK, 200, "INVITE");
+    // The call taker puts the caller on hold (RFC 3264 §8.4: sendonly).
+    let hold_sdp = SEAT_ANSWER.replace("o=seat 1 1", "o=seat 1 2") + "a=sendonly\r\n";
+    let reinvite = format!(
+        "INVITE sip:siaga@{GATEWAY} SIP/2.0\r\nVia: SIP/2.0/UDP {SEAT1};branch=z9hG4bKhold\r\n\
+         Max-Forwards: 70\r\nFrom: {};tag=seattag\r\nTo: {}\r\nCall-ID: {}\r\nCSeq: 2 INVITE\r\n\
+         Contact: <sip:seat@{SEAT1}>\r\nContent-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{hold_sdp}",
+        invite.headers.get("To").unwrap(),
+        invite.headers.get("From").unwrap(),
+        invite.headers.get("Call-ID").unwrap(),
+        hold_sdp.len()
+    );
+    sim.send(SEAT1, reinvite.into_bytes());
+    let ok = sim.take_response(SEAT1, 200, "INVITE");
+    assert!(
+        String::from_utf8_lossy(&ok.body).contains("a=recvonly"),
+        "we answer recvonly"
+    );
+    let relayed = sim.take_request(TRUNK, "INVITE");
+    assert_eq!(relayed.headers.get("Call-ID"), Some("trunk-40"));
+    assert!(
+        String::from_utf8_lossy(&relayed.body).contains("a=sendonly"),
+        "caller told of the hold"
+    );
+    let mut answer = response_to(&relayed, 200, None);
+    answer.headers.push("Content-Type", "application/sdp");
+    answer.body = (OFFER.replace("o=trunk 1 1", "o=trunk 1 2") + "a=recvonly\r\n").into_bytes();
+    sim.send(TRUNK, answer.to_bytes());
+    let ack = sim.take_request(TRUNK, "ACK");
+    assert_eq!(
+        ack.headers
+            .get("CSeq")
+            .map(|c| c.split(' ').next().unwrap().to_string()),
+        relayed
+            .headers
+            .get("CSeq")
+            .map(|c| c.split(' ').next().unwrap().to_string())
+    );
 }

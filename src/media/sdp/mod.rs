@@ -8,7 +8,7 @@ use std::net::IpAddr;
 
 mod negotiate;
 
-pub use negotiate::{answer, offer, parse_answer, Codec, Negotiated, SdpOrigin};
+pub use negotiate::{answer, offer, offer_directed, parse_answer, Codec, Negotiated, SdpOrigin};
 
 /// Longest line text quoted in an error.
 const QUOTE_MAX: usize = 80;

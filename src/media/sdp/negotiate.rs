@@ -152,6 +152,24 @@ pub fn offer(
     dtmf_payload_type: Option<u8>,
     origin: &mut SdpOrigin,
 ) -> Vec<u8> {
+    offer_directed(
+        local_rtp,
+        codecs,
+        dtmf_payload_type,
+        Direction::SendRecv,
+        origin,
+    )
+}
+
+/// Like [`offer`] with another direction: a B2BUA relaying hold (RFC 3264 §8.4: the holding
+/// side offers `sendonly`) offers the other leg what the holding leg offered it.
+pub fn offer_directed(
+    local_rtp: SocketAddr,
+    codecs: &[Codec],
+    dtmf_payload_type: Option<u8>,
+    direction: Direction,
+    origin: &mut SdpOrigin,
+) -> Vec<u8> {
     let mut body = session_header(local_rtp.ip(), origin);
     let mut formats: Vec<u8> = codecs.iter().map(|c| c.payload_type()).collect();
     formats.extend(dtmf_payload_type);
@@ -167,7 +185,7 @@ pub fn offer(
         let _ = write!(body, "a=rtpmap:{pt} {name}/8000\r\n");
     }
     write_dtmf(&mut body, dtmf_payload_type);
-    body.push_str("a=ptime:20\r\na=sendrecv\r\n");
+    let _ = write!(body, "a=ptime:20\r\na={}\r\n", direction.as_str());
     body.into_bytes()
 }
 

@@ -78,6 +78,8 @@ pub(crate) struct SeatLeg {
     pub(crate) answered: bool,
     /// Our `o=` line toward the seat.
     pub(crate) origin: SdpOrigin,
+    /// The stream negotiated with the seat (once answered).
+    pub(crate) negotiated: Option<Negotiated>,
 }
 
 /// One call.

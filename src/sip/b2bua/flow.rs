@@ -103,6 +103,7 @@ impl Calls {
                     cancel_pending: false,
                     answered: false,
                     origin,
+                    negotiated: None,
                 });
                 call.state = CallState::Ringing;
             }
@@ -141,7 +142,8 @@ impl Calls {
 
     /// A response on a client transaction. Returns false when it is not a call's.
     pub fn on_response(&mut self, ctx: &mut Ctx<'_>, key: &TxKey, response: Response) -> bool {
-        if self.orphan_response(ctx, key, &response) {
+        if self.orphan_response(ctx, key, &response) || self.reinvite_response(ctx, key, &response)
+        {
             return true;
         }
         let Some(id) = self.by_txn.get(key).cloned() else {
@@ -247,6 +249,7 @@ impl Calls {
             return;
         };
         leg.answered = true;
+        leg.negotiated = Some(negotiated.clone());
         let seat = leg.seat.clone();
         self.media.push_back(MediaCommand::SetRemote {
             call: id.to_string(),
@@ -291,7 +294,7 @@ impl Calls {
 
     /// A client transaction timed out (Timer B/F): a seat that never answered at all.
     pub fn on_timeout(&mut self, ctx: &mut Ctx<'_>, key: &TxKey) -> bool {
-        if self.orphan_done(key) {
+        if self.orphan_done(key) || self.reinvite_done(key) {
             return true;
         }
         if !self.by_txn.contains_key(key) {
@@ -367,52 +370,6 @@ impl Calls {
                     .respond(ctx.now, &key, response_to(&request, 200, None));
             }
         }
-    }
-
-    /// A re-INVITE (hold/resume, session refresh): answered with our SDP for that leg, the
-    /// far end's new address applied to the relay.
-    fn on_reinvite(&mut self, ctx: &mut Ctx<'_>, key: TxKey, id: &str, request: Request) {
-        let Some(call) = self.calls.get_mut(id) else {
-            return;
-        };
-        let trunk_side = request.headers.get("Call-ID") == Some(call.trunk.dialog.call_id.as_str());
-        let (leg, local_rtp, tag, origin) = match (trunk_side, call.media, call.seat.as_mut()) {
-            (true, Some((caller, _)), _) => (
-                Leg::Caller,
-                caller,
-                call.trunk.dialog.local_tag.clone(),
-                &mut call.trunk.origin,
-            ),
-            (false, Some((_, seat)), Some(s)) => {
-                (Leg::Seat, seat, s.dialog.local_tag.clone(), &mut s.origin)
-            }
-            _ => {
-                let _ = ctx
-                    .txns
-                    .respond(ctx.now, &key, response_to(&request, 488, None));
-                return;
-            }
-        };
-        let answered = SessionDescription::parse(&request.body)
-            .and_then(|o| sdp::answer(&o, local_rtp, origin));
-        let mut response = match answered {
-            Ok((body, negotiated)) => {
-                self.media.push_back(MediaCommand::SetRemote {
-                    call: id.to_string(),
-                    leg,
-                    negotiated,
-                });
-                let mut ok = response_to(&request, 200, Some(&tag));
-                ok.headers.push("Content-Type", "application/sdp");
-                ok.body = body;
-                ok
-            }
-            Err(_) => response_to(&request, 488, Some(&tag)),
-        };
-        response
-            .headers
-            .push("Contact", format!("<sip:siaga@{}>", self.settings.local));
-        let _ = ctx.txns.respond(ctx.now, &key, response);
     }
 
     /// The trunk leg ended (CANCEL or BYE): end the seat leg, tell the ACD, release media.

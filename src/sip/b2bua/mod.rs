@@ -68,6 +68,8 @@ pub struct Calls {
     /// Seat legs of calls that are gone but whose INVITE has no final response yet:
     /// a late 2xx still needs ACK and BYE (§9.2 CANCEL/200 race).
     orphans: HashMap<TxKey, SeatLeg>,
+    /// Re-INVITEs we sent to relay a hold/resume: transaction → (call, leg, CSeq).
+    reinvites: HashMap<TxKey, (String, Leg, u32)>,
     media: VecDeque<MediaCommand>,
     /// Call-record updates, in order, for the store writer.
     records: VecDeque<(String, Record)>,
@@ -118,6 +120,7 @@ impl Calls {
             by_call_id: HashMap::new(),
             by_txn: HashMap::new(),
             orphans: HashMap::new(),
+            reinvites: HashMap::new(),
             media: VecDeque::new(),
             records: VecDeque::new(),
         }
@@ -296,6 +299,7 @@ impl Calls {
 
 mod flow;
 mod orphans;
+mod reinvite;
 
 /// The record of a new call: the caller's number from P-Asserted-Identity or From, `None`
 /// when withheld (RFC 3323 Privacy, or an anonymous URI).
