@@ -522,3 +522,35 @@ fn seat_hold_is_relayed_to_the_caller() {
             .map(|c| c.split(' ').next().unwrap().to_string())
     );
 }
+
+#[test]
+fn session_timer_ends_a_call_the_trunk_stops_refreshing() {
+    let mut sim = Sim::new(vec![static_seat("seat1", SEAT1)]);
+    let bytes = String::from_utf8(trunk_invite(50)).unwrap().replace(
+        "Content-Type: application/sdp\r\n",
+        "Supported: timer\r\nSession-Expires: 90;refresher=uac\r\nContent-Type: application/sdp\r\n",
+    );
+    sim.send(TRUNK, bytes.into_bytes());
+    let invite = sim.take_request(SEAT1, "INVITE");
+    sim.send(SEAT1, seat_reply(&invite, 200, true));
+    let ok = sim.take_response(TRUNK, 200, "INVITE");
+    assert_eq!(ok.headers.get("Session-Expires"), Some("90;refresher=uac"));
+    sim.advance(Duration::from_secs(89));
+    assert!(sim.nothing_to(TRUNK, "BYE"));
+    sim.advance(Duration::from_secs(2));
+    sim.take_request(TRUNK, "BYE");
+    sim.take_request(SEAT1, "BYE");
+    assert!(sim.ep.calls().is_empty());
+}
+
+#[test]
+fn too_short_session_interval_gets_422() {
+    let mut sim = Sim::new(vec![static_seat("seat1", SEAT1)]);
+    let bytes = String::from_utf8(trunk_invite(51)).unwrap().replace(
+        "Content-Type: application/sdp\r\n",
+        "Supported: timer\r\nSession-Expires: 30\r\nContent-Type: application/sdp\r\n",
+    );
+    sim.send(TRUNK, bytes.into_bytes());
+    let refusal = sim.take_response(TRUNK, 422, "INVITE");
+    assert_eq!(refusal.headers.get("Min-SE"), Some("90"));
+}

@@ -218,6 +218,7 @@ impl Endpoint {
             self.send_probe(now, probe);
         }
         self.acd.handle_timeout(now);
+        self.with_calls(now, |calls, ctx| calls.handle_timeout(ctx));
         self.process_events(now);
     }
 

@@ -21,7 +21,7 @@ pub const ALLOWED_METHODS: &[Method] = &[
 ];
 
 /// Option tags the gateway supports (RFC 3261 §8.2.2.3); a Require outside this set → 420.
-pub const SUPPORTED_EXTENSIONS: &[&str] = &[];
+pub const SUPPORTED_EXTENSIONS: &[&str] = &["timer"];
 
 /// What to do with one incoming datagram or stream frame.
 #[derive(Debug)]

@@ -97,4 +97,8 @@ pub(crate) struct Call {
     pub(crate) created: Instant,
     /// The trunk leg was answered (200 sent).
     pub(crate) answered: bool,
+    /// RFC 4028 session interval the trunk refreshes, when it asked for one.
+    pub(crate) session_interval: Option<std::time::Duration>,
+    /// When the session expires unless refreshed (set once answered).
+    pub(crate) session_deadline: Option<Instant>,
 }

@@ -259,7 +259,11 @@ impl Calls {
         self.media.push_back(MediaCommand::Bridge {
             call: id.to_string(),
         });
-        let ok = legs::trunk_response_with_sdp(call, 200, local, &user_agent);
+        let mut ok = legs::trunk_response_with_sdp(call, 200, local, &user_agent);
+        if let Some(interval) = call.session_interval {
+            super::session_timer::stamp(&mut ok, interval);
+            call.session_deadline = Some(ctx.now + interval);
+        }
         let _ = ctx.txns.respond(ctx.now, &call.trunk.key.clone(), ok);
         call.answered = true;
         call.state = CallState::Connected;

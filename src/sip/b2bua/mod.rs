@@ -196,6 +196,19 @@ impl Calls {
             let _ = ctx.txns.respond(ctx.now, &key, refusal);
             return;
         }
+        let session_interval = match session_timer::requested(&invite) {
+            Ok(interval) => interval,
+            Err(()) => {
+                // RFC 4028 §6: too short an interval gets 422 with our minimum.
+                let mut refusal = response_to(&invite, 422, Some(&tag));
+                refusal.reason = "Session Interval Too Small".into();
+                refusal
+                    .headers
+                    .push("Min-SE", session_timer::MIN_SE.to_string());
+                let _ = ctx.txns.respond(ctx.now, &key, refusal);
+                return;
+            }
+        };
         let id = format!("c{}", random_token());
         let caller = invite
             .headers
@@ -227,6 +240,8 @@ impl Calls {
             caller,
             created: ctx.now,
             answered: false,
+            session_interval,
+            session_deadline: None,
         };
         self.records.push_back((id.clone(), received_record(&call)));
         self.calls.insert(id.clone(), call);
@@ -300,6 +315,7 @@ impl Calls {
 mod flow;
 mod orphans;
 mod reinvite;
+mod session_timer;
 
 /// The record of a new call: the caller's number from P-Asserted-Identity or From, `None`
 /// when withheld (RFC 3323 Privacy, or an anonymous URI).

@@ -82,7 +82,17 @@ impl Calls {
         response
             .headers
             .push("Contact", format!("<sip:siaga@{local}>"));
+        // A trunk re-INVITE is also a session refresh (RFC 4028 §10).
+        let refreshed = leg == Leg::Caller && response.status == 200;
+        if refreshed {
+            if let Some(interval) = self.calls.get(id).and_then(|c| c.session_interval) {
+                super::session_timer::stamp(&mut response, interval);
+            }
+        }
         let _ = ctx.txns.respond(ctx.now, &key, response);
+        if refreshed {
+            self.session_refreshed(id, ctx.now);
+        }
         if let Some(direction) = changed {
             self.relay_direction(ctx, id, leg, direction);
         }
