@@ -142,7 +142,10 @@ fn main() {
     // `cargo test --all-targets` runs bench targets too, without `--bench`: the load is for
     // `cargo bench` only, so a test run just checks that the target builds.
     if !std::env::args().any(|a| a == "--bench") {
-        println!("benchmark: run with `cargo bench --bench {}`", env!("CARGO_CRATE_NAME"));
+        println!(
+            "benchmark: run with `cargo bench --bench {}`",
+            env!("CARGO_CRATE_NAME")
+        );
         return;
     }
     let n: usize = std::env::args()

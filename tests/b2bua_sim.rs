@@ -554,3 +554,22 @@ fn too_short_session_interval_gets_422() {
     let refusal = sim.take_response(TRUNK, 422, "INVITE");
     assert_eq!(refusal.headers.get("Min-SE"), Some("90"));
 }
+
+#[test]
+fn bye_before_answer_ends_the_call_and_its_invite_transaction() {
+    let mut sim = Sim::new(vec![StaticSeat {
+        name: "seat1".into(),
+        target: None,
+    }]);
+    sim.send(TRUNK, trunk_invite(60));
+    let early = sim.take_response(TRUNK, 183, "INVITE");
+    let to = early.headers.get("To").unwrap().to_string();
+    sim.send(TRUNK, trunk_in_dialog(60, "BYE", 2, &to));
+    sim.take_response(TRUNK, 200, "BYE");
+    sim.take_response(TRUNK, 487, "INVITE");
+    assert!(sim.ep.calls().is_empty());
+    // Every transaction ends: nothing is left in the table after the timers.
+    sim.send(TRUNK, trunk_in_dialog(60, "ACK", 1, &to));
+    sim.advance(Duration::from_secs(40));
+    assert_eq!(sim.ep.transactions(), 0);
+}

@@ -389,6 +389,16 @@ impl Calls {
     fn end_trunk_side(&mut self, ctx: &mut Ctx<'_>, id: &str, reason: EndReason, by: Party) {
         let local = self.settings.local;
         if let Some(call) = self.calls.get_mut(id) {
+            if !call.answered {
+                // The INVITE must still get its final response (a BYE before any 2xx, or a
+                // call ended by us): 487 closes its transaction. After a CANCEL the 487 was
+                // already sent and this second one is refused by the transaction layer.
+                let terminated =
+                    response_to(&call.trunk.invite, 487, Some(&call.trunk.dialog.local_tag));
+                let _ = ctx
+                    .txns
+                    .respond(ctx.now, &call.trunk.key.clone(), terminated);
+            }
             if let Some(leg) = call.seat.as_mut() {
                 if leg.answered {
                     let bye = leg.dialog.request(Method::Bye, local, None);
