@@ -24,5 +24,6 @@ pub mod config;
 pub mod location;
 pub mod media;
 pub mod routing;
+pub mod screening;
 pub mod sip;
 pub mod store;
