@@ -14,7 +14,7 @@
 //!   changes shape with every phoneme; stationary or amplitude-modulated noise does not).
 //!
 //! A frame that passes is *evidence*. The smoothed state has an attack (3 of the last 6 frames)
-//! and a hangover (300 ms), and [`Vad::recent_speech_frames`] counts evidence in the last second
+//! and a hangover (300 ms), and [`Vad::recent_speech_frames`] counts evidence in the last three seconds
 //! for the "speech decided" rule of the session.
 use super::spectrum::{Biquad, Spectrum};
 
@@ -47,8 +47,8 @@ const ATTACK_FRAMES: u32 = 3;
 const ATTACK_WINDOW: u32 = 6;
 /// Frames without evidence before the smoothed state falls back to silence.
 const HANGOVER_FRAMES: u32 = 15;
-/// The window of [`Vad::recent_speech_frames`] (1 s).
-const RECENT_WINDOW: usize = 50;
+/// The window of [`Vad::recent_speech_frames`] (3 s): quiet speech gives sparse evidence.
+const RECENT_WINDOW: usize = 150;
 /// Pitch lags searched, in samples (400 Hz .. 50 Hz).
 const MIN_LAG: usize = 20;
 const MAX_LAG: usize = 160;
@@ -153,7 +153,7 @@ impl Vad {
         self.speech
     }
 
-    /// Evidence frames among the last 50 (1 s).
+    /// Evidence frames among the last 150 (3 s).
     pub fn recent_speech_frames(&self) -> usize {
         self.recent_count
     }
@@ -196,7 +196,7 @@ impl Vad {
     }
 
     fn smooth(&mut self, evidence: bool) {
-        // Recent-evidence ring (1 s).
+        // Recent-evidence ring (3 s).
         if self.recent[self.recent_pos] {
             self.recent_count -= 1;
         }

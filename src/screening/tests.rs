@@ -1,0 +1,78 @@
+//! The labelled set (fixtures/screening) and the shared fixtures (fixtures/audio).
+use std::path::Path;
+use std::time::Instant;
+
+use super::evaluate::{accuracy_table, evaluate_set, median};
+use super::input::read_file;
+use super::offline::run;
+use super::session::Outcome;
+use super::TimelineEvent;
+use crate::config::ScreeningConfig;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn labelled_set_meets_the_issue_bar() {
+    let results = evaluate_set(&root().join("fixtures/screening"), &ScreeningConfig::default())
+        .expect("labelled set");
+    println!("{}", accuracy_table(&results));
+    assert!(results.len() >= 40, "{} clips", results.len());
+    for r in results.iter().filter(|r| r.genuine) {
+        assert!(!r.is_ghost(), "genuine clip {} classed ghost", r.file);
+    }
+    let ghosts: Vec<_> = results.iter().filter(|r| !r.genuine).collect();
+    let caught = ghosts.iter().filter(|r| r.is_ghost()).count();
+    assert!(caught * 100 >= ghosts.len() * 95, "{caught} of {} ghosts", ghosts.len());
+    let lat: Vec<u64> = results.iter().filter_map(|r| r.latency_ms()).collect();
+    assert!(median(lat.clone()).unwrap_or(0) <= 1000, "median {lat:?}");
+    let worst = results.iter().filter(|r| r.latency_ms().is_some()).max_by_key(|r| r.latency_ms());
+    if let Some(w) = worst {
+        assert!(w.latency_ms().unwrap_or(0) <= 2000, "{} took {:?} ms", w.file, w.latency_ms());
+    }
+}
+
+fn shared(file: &str) -> Vec<super::input::TimedPacket> {
+    read_file(&root().join("fixtures/audio").join(file)).expect(file)
+}
+
+#[test]
+fn shared_fixtures_speech_silence_noise() {
+    let s = ScreeningConfig::default();
+    let t0 = Instant::now();
+    for f in ["speech.ul", "speech-id.ul", "speech.pcap", "speech-id.pcap"] {
+        assert_eq!(run(&shared(f), &s, t0).outcome, Outcome::Speaking, "{f}");
+    }
+    for f in ["silence.ul", "silence-cn.ul", "noise.ul", "noise.pcap"] {
+        assert_eq!(run(&shared(f), &s, t0).outcome, Outcome::Ghost, "{f}");
+    }
+}
+
+#[test]
+fn shared_fixtures_dtmf_both_ways() {
+    let s = ScreeningConfig::default();
+    for f in ["dtmf-55-rfc4733.pcap", "dtmf-55-inband.pcap", "dtmf-55-inband.ul"] {
+        let r = run(&shared(f), &s, Instant::now());
+        assert_eq!(r.outcome, Outcome::SilentNeedsHelp, "{f}");
+        let keys: Vec<u64> = r
+            .timeline
+            .iter()
+            .filter_map(|e| match e {
+                TimelineEvent::Digit { at_ms, digit: '5', .. } => Some(*at_ms),
+                _ => None,
+            })
+            .collect();
+        // The first "5" at 500 ms is reported (the session ends on it).
+        assert!(keys.first().is_some_and(|&t| (500..=600).contains(&t)), "{f}: {keys:?}");
+    }
+}
+
+#[test]
+fn missing_rtp_is_silence_and_ends_as_ghost() {
+    let s = ScreeningConfig::default();
+    let r = run(&[], &s, Instant::now());
+    assert_eq!(r.outcome, Outcome::Ghost);
+    assert_eq!(r.press5_prompt_ms, Some(s.listen_window_ms));
+    assert!(r.stats.missing_ms >= s.listen_window_ms);
+}
