@@ -131,11 +131,15 @@ fn detect_frame(samples: &[i16]) -> Option<Digit> {
     if n < FRAME_SAMPLES / 2 {
         return None;
     }
-    let x: Vec<f32> = samples[..n].iter().map(|&s| f32::from(s) / 32768.0).collect();
+    let x: Vec<f32> = samples[..n]
+        .iter()
+        .map(|&s| f32::from(s) / 32768.0)
+        .collect();
     let energy: f32 = x.iter().map(|v| v * v).sum();
     // Goertzel power → mean power of a sine at that frequency: 2·|X|²/N².
     let scale = 2.0 / (n * n) as f32;
-    let power = |f: f32| goertzel(&x, 2.0 * (2.0 * std::f32::consts::PI * f / 8000.0).cos()) * scale;
+    let power =
+        |f: f32| goertzel(&x, 2.0 * (2.0 * std::f32::consts::PI * f / 8000.0).cos()) * scale;
     let rows = ROWS.map(power);
     let cols = COLS.map(power);
     let (r, rp) = strongest(&rows)?;
@@ -176,8 +180,9 @@ mod tests {
         (0..frames * FRAME_SAMPLES)
             .map(|n| {
                 let t = n as f32 / 8000.0;
-                let v = amp * ((2.0 * std::f32::consts::PI * f1 * t).sin()
-                    + (2.0 * std::f32::consts::PI * f2 * t).sin());
+                let v = amp
+                    * ((2.0 * std::f32::consts::PI * f1 * t).sin()
+                        + (2.0 * std::f32::consts::PI * f2 * t).sin());
                 v as i16
             })
             .collect()

@@ -34,7 +34,10 @@ impl ClipResult {
     /// Milliseconds from the labelled onset to the speech decision (or to the outcome).
     pub fn latency_ms(&self) -> Option<u64> {
         let onset = self.onset_ms?;
-        let decided = self.report.speech_decided_ms.unwrap_or(self.report.finished_ms);
+        let decided = self
+            .report
+            .speech_decided_ms
+            .unwrap_or(self.report.finished_ms);
         Some(decided.saturating_sub(onset))
     }
 }
@@ -58,7 +61,10 @@ pub fn evaluate_set(dir: &Path, settings: &ScreeningConfig) -> Result<Vec<ClipRe
             file: file.to_owned(),
             genuine: label == "genuine",
             kind: kind.to_owned(),
-            onset_ms: onset.parse::<f64>().ok().map(|s| (s * 1000.0).round() as u64),
+            onset_ms: onset
+                .parse::<f64>()
+                .ok()
+                .map(|s| (s * 1000.0).round() as u64),
             report: run(&packets, settings, start),
         });
     }
@@ -75,7 +81,10 @@ pub fn median(mut v: Vec<u64>) -> Option<u64> {
 pub fn accuracy_table(results: &[ClipResult]) -> String {
     let mut kinds: BTreeMap<(bool, &str), Vec<&ClipResult>> = BTreeMap::new();
     for r in results {
-        kinds.entry((!r.genuine, r.kind.as_str())).or_default().push(r);
+        kinds
+            .entry((!r.genuine, r.kind.as_str()))
+            .or_default()
+            .push(r);
     }
     let mut s = String::from(
         "| label | kind | clips | classed ghost | outcomes | decision after onset, median / max |\n|---|---|---|---|---|---|\n",

@@ -45,10 +45,11 @@ impl CallerId {
 }
 
 fn privacy_hides_id(privacy: &str) -> bool {
-    privacy
-        .split([';', ',', ' '])
-        .map(str::trim)
-        .any(|p| ["id", "header", "user"].iter().any(|k| p.eq_ignore_ascii_case(k)))
+    privacy.split([';', ',', ' ']).map(str::trim).any(|p| {
+        ["id", "header", "user"]
+            .iter()
+            .any(|k| p.eq_ignore_ascii_case(k))
+    })
 }
 
 /// The user part of a `sip:`/`sips:`/`tel:` URI in a header value, if it is a number.
@@ -58,9 +59,11 @@ fn number_of(value: &str) -> Option<String> {
         _ => value.split(';').next().unwrap_or(value),
     };
     let uri = uri.trim();
-    let rest = ["sip:", "sips:", "tel:"]
-        .iter()
-        .find_map(|s| uri.get(..s.len()).filter(|p| p.eq_ignore_ascii_case(s)).map(|_| &uri[s.len()..]))?;
+    let rest = ["sip:", "sips:", "tel:"].iter().find_map(|s| {
+        uri.get(..s.len())
+            .filter(|p| p.eq_ignore_ascii_case(s))
+            .map(|_| &uri[s.len()..])
+    })?;
     let (user, host) = rest.split_once('@').unwrap_or((rest, ""));
     let user = user.split(';').next().unwrap_or("");
     if host.eq_ignore_ascii_case("anonymous.invalid") {
@@ -69,7 +72,9 @@ fn number_of(value: &str) -> Option<String> {
     let digits = user.strip_prefix('+').unwrap_or(user);
     let ok = !digits.is_empty()
         && digits.len() <= 32
-        && digits.chars().all(|c| c.is_ascii_digit() || c == '-' || c == '.');
+        && digits
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == '-' || c == '.');
     ok.then(|| user.chars().filter(|&c| c != '-' && c != '.').collect())
 }
 
@@ -160,19 +165,36 @@ mod tests {
 
     #[test]
     fn numbers_and_withheld_callers() {
-        let id = |f: Option<&str>, p: Option<&str>, pr: Option<&str>| CallerId::from_headers(f, p, pr);
+        let id =
+            |f: Option<&str>, p: Option<&str>, pr: Option<&str>| CallerId::from_headers(f, p, pr);
         assert_eq!(
-            id(Some("\"Budi\" <sip:+62812-345@192.0.2.1>;tag=a"), None, None),
+            id(
+                Some("\"Budi\" <sip:+62812-345@192.0.2.1>;tag=a"),
+                None,
+                None
+            ),
             CallerId::Number("+62812345".into())
         );
         assert_eq!(
             id(Some("<sip:111@x>"), Some("<tel:+6281>"), None),
             CallerId::Number("+6281".into())
         );
-        assert_eq!(id(Some("<sip:anonymous@anonymous.invalid>"), None, None), CallerId::Withheld);
-        assert_eq!(id(Some("sip:restricted@192.0.2.1"), None, None), CallerId::Withheld);
-        assert_eq!(id(Some("<sip:0812@x>"), None, Some("id")), CallerId::Withheld);
-        assert_eq!(id(Some("<sip:0812@x>"), None, Some("none")), CallerId::Number("0812".into()));
+        assert_eq!(
+            id(Some("<sip:anonymous@anonymous.invalid>"), None, None),
+            CallerId::Withheld
+        );
+        assert_eq!(
+            id(Some("sip:restricted@192.0.2.1"), None, None),
+            CallerId::Withheld
+        );
+        assert_eq!(
+            id(Some("<sip:0812@x>"), None, Some("id")),
+            CallerId::Withheld
+        );
+        assert_eq!(
+            id(Some("<sip:0812@x>"), None, Some("none")),
+            CallerId::Number("0812".into())
+        );
         assert_eq!(id(None, None, None), CallerId::Withheld);
         assert_eq!(id(Some("garbage <"), None, None), CallerId::Withheld);
     }
@@ -183,9 +205,21 @@ mod tests {
         let t0 = Instant::now();
         assert_eq!(reg.record("0812", t0), RepeatCounts::default());
         let c = reg.record("0812", t0 + Duration::from_secs(1800));
-        assert_eq!(c, RepeatCounts { last_1h: 1, last_24h: 1 });
+        assert_eq!(
+            c,
+            RepeatCounts {
+                last_1h: 1,
+                last_24h: 1
+            }
+        );
         let c = reg.record("0812", t0 + Duration::from_secs(2 * 3600));
-        assert_eq!(c, RepeatCounts { last_1h: 0, last_24h: 2 });
+        assert_eq!(
+            c,
+            RepeatCounts {
+                last_1h: 0,
+                last_24h: 2
+            }
+        );
         reg.expire(t0 + Duration::from_secs(30 * 3600));
         assert!(reg.is_empty());
     }

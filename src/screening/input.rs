@@ -95,7 +95,9 @@ pub fn from_wav(b: &[u8]) -> Result<Vec<TimedPacket>, InputError> {
     while let (Some(id), Some(len)) = (b.get(at..at + 4), u32_at(b, at + 4)) {
         let body_start = at + 8;
         let len = len as usize;
-        let body = b.get(body_start..body_start.saturating_add(len).min(b.len())).unwrap_or(&[]);
+        let body = b
+            .get(body_start..body_start.saturating_add(len).min(b.len()))
+            .unwrap_or(&[]);
         if id == b"fmt " {
             let tag = u16_at(body, 0).ok_or(InputError::Wav("short fmt chunk"))?;
             let channels = u16_at(body, 2).ok_or(InputError::Wav("short fmt chunk"))?;
@@ -142,7 +144,9 @@ fn wav_to_ulaw(
         (MULAW | PCM, _, _) => Err(InputError::Wav(
             "need PCM16 at 8000/16000 Hz or µ-law at 8000 Hz",
         )),
-        _ => Err(InputError::Wav("unsupported encoding (need PCM16 or µ-law)")),
+        _ => Err(InputError::Wav(
+            "unsupported encoding (need PCM16 or µ-law)",
+        )),
     }
 }
 
@@ -154,11 +158,19 @@ pub fn from_pcap(b: &[u8]) -> Result<Vec<TimedPacket>, InputError> {
         [0xA1, 0xB2, 0xC3, 0xD4] => (false, false),
         [0x4D, 0x3C, 0xB2, 0xA1] => (true, true),
         [0xA1, 0xB2, 0x3C, 0x4D] => (false, true),
-        _ => return Err(InputError::Pcap("not a pcap file (pcapng is not supported)")),
+        _ => {
+            return Err(InputError::Pcap(
+                "not a pcap file (pcapng is not supported)",
+            ))
+        }
     };
     let rd = |at: usize| -> Option<u32> {
         let x: [u8; 4] = b.get(at..at + 4)?.try_into().ok()?;
-        Some(if le { u32::from_le_bytes(x) } else { u32::from_be_bytes(x) })
+        Some(if le {
+            u32::from_le_bytes(x)
+        } else {
+            u32::from_be_bytes(x)
+        })
     };
     let link = rd(20).ok_or(InputError::Pcap("short file header"))?;
     if link != 1 {
@@ -170,7 +182,9 @@ pub fn from_pcap(b: &[u8]) -> Result<Vec<TimedPacket>, InputError> {
     while let (Some(sec), Some(frac), Some(caplen)) = (rd(at), rd(at + 4), rd(at + 8)) {
         let start = at + 16;
         let end = start.saturating_add(caplen as usize);
-        let frame = b.get(start..end).ok_or(InputError::Pcap("truncated record"))?;
+        let frame = b
+            .get(start..end)
+            .ok_or(InputError::Pcap("truncated record"))?;
         at = end;
         let us = u64::from(sec) * 1_000_000 + u64::from(if nanos { frac / 1000 } else { frac });
         let Some(udp) = udp_payload(frame) else {

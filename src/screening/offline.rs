@@ -34,7 +34,8 @@ pub struct OfflineReport {
 }
 
 /// Screens `packets` (arrival times in ms from the start) as one call answered at `start`.
-/// After the last packet the call stays silent (missing RTP) until screening ends.
+/// After the last packet the call stays silent (missing RTP) until screening ends; packets
+/// after the outcome are still analysed, so the timeline covers the whole recording.
 pub fn run(packets: &[TimedPacket], settings: &ScreeningConfig, start: Instant) -> OfflineReport {
     let min_speech = Duration::from_millis(settings.min_speech_ms);
     let mut det = CallDetector::new(start, min_speech);
@@ -43,7 +44,8 @@ pub fn run(packets: &[TimedPacket], settings: &ScreeningConfig, start: Instant) 
     let limit = settings.listen_window_ms + settings.press5_window_ms + 1000;
     let mut next = 0;
     let mut t = 0;
-    while session.outcome().is_none() && t <= limit {
+    let last_ms = packets.last().map_or(0, |p| p.at_ms);
+    while (session.outcome().is_none() && t <= limit) || t <= last_ms {
         let now = start + Duration::from_millis(t);
         while let Some(p) = packets.get(next).filter(|p| p.at_ms <= t) {
             det.on_rtp(now, &p.header, &p.payload);
@@ -91,7 +93,11 @@ impl OfflineReport {
                 TimelineEvent::Speech { start_ms, end_ms } => {
                     writeln!(s, "  {:>7} – {:>7}  speech", secs(*start_ms), secs(*end_ms))
                 }
-                TimelineEvent::Digit { at_ms, digit, source } => {
+                TimelineEvent::Digit {
+                    at_ms,
+                    digit,
+                    source,
+                } => {
                     let src = match source {
                         super::detector::DigitSource::Rfc4733 => "rfc4733",
                         super::detector::DigitSource::Inband => "in-band",
@@ -129,4 +135,47 @@ impl OfflineReport {
         let _ = writeln!(s, "reasons:  {}", self.score.reasons_header());
         s
     }
+}
+
+/// Output of `siaga score`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ScoreFormat {
+    /// Human-readable.
+    #[default]
+    Table,
+    /// One JSON object (a labelled-set directory: one per clip).
+    Json,
+}
+
+/// `siaga score PATH`: a recording (.ul, .wav, .pcap) → timeline, class, score and reasons;
+/// a directory with `labels.tsv` → the accuracy table of that labelled set.
+pub fn score_path(
+    path: &std::path::Path,
+    settings: &ScreeningConfig,
+    format: ScoreFormat,
+) -> Result<String, super::input::InputError> {
+    if path.is_dir() {
+        let results = super::evaluate::evaluate_set(path, settings)?;
+        return Ok(match format {
+            ScoreFormat::Table => super::evaluate::accuracy_table(&results),
+            ScoreFormat::Json => {
+                let rows: Vec<serde_json::Value> = results
+                    .iter()
+                    .map(|r| {
+                        serde_json::json!({
+                            "file": r.file, "genuine": r.genuine, "kind": r.kind,
+                            "onset_ms": r.onset_ms, "latency_ms": r.latency_ms(), "report": r.report,
+                        })
+                    })
+                    .collect();
+                serde_json::Value::Array(rows).to_string() + "\n"
+            }
+        });
+    }
+    let packets = super::input::read_file(path)?;
+    let report = run(&packets, settings, Instant::now());
+    Ok(match format {
+        ScoreFormat::Table => report.to_table(),
+        ScoreFormat::Json => serde_json::to_string_pretty(&report).unwrap_or_default() + "\n",
+    })
 }

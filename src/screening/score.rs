@@ -91,8 +91,14 @@ pub fn score(outcome: Outcome, f: &CallFeatures, ghost_action: GhostAction) -> R
     let candidates: [(&'static str, f32); 7] = [
         ("silent_so_far", if f.heard_speech { 0.0 } else { W_SILENT }),
         ("no_dtmf", if f.pressed_key { 0.0 } else { W_NO_DTMF }),
-        ("repeat_1h", W_REPEAT_1H * ratio(f.repeat.last_1h.max(f.history.calls_1h), 3)),
-        ("repeat_24h", W_REPEAT_24H * ratio(f.repeat.last_24h.max(f.history.calls_24h), 10)),
+        (
+            "repeat_1h",
+            W_REPEAT_1H * ratio(f.repeat.last_1h.max(f.history.calls_1h), 3),
+        ),
+        (
+            "repeat_24h",
+            W_REPEAT_24H * ratio(f.repeat.last_24h.max(f.history.calls_24h), 10),
+        ),
         ("past_prank", W_PAST_PRANK * ratio(f.history.prank, 3)),
         ("past_ghost", W_PAST_GHOST * ratio(f.history.ghost, 5)),
         ("withheld_number", if f.withheld { W_WITHHELD } else { 0.0 }),
@@ -134,8 +140,14 @@ mod tests {
     fn prankster() -> CallFeatures {
         CallFeatures {
             heard_speech: true,
-            repeat: RepeatCounts { last_1h: 3, last_24h: 10 },
-            history: CallerHistory { prank: 3, ..CallerHistory::default() },
+            repeat: RepeatCounts {
+                last_1h: 3,
+                last_24h: 10,
+            },
+            history: CallerHistory {
+                prank: 3,
+                ..CallerHistory::default()
+            },
             ..CallFeatures::default()
         }
     }
@@ -148,7 +160,11 @@ mod tests {
         assert!(s.risk > 0.7);
         let shares: f32 = s.reasons.iter().map(|r| r.share).sum();
         assert!((shares - 1.0).abs() < 1e-4);
-        assert!(s.reasons_header().starts_with("past_prank=0."), "{}", s.reasons_header());
+        assert!(
+            s.reasons_header().starts_with("past_prank=0."),
+            "{}",
+            s.reasons_header()
+        );
     }
 
     #[test]
@@ -162,7 +178,10 @@ mod tests {
     #[test]
     fn ghost_follows_the_configured_action() {
         let f = CallFeatures::default();
-        assert_eq!(score(Outcome::Ghost, &f, GhostAction::EndPolitely).class, None);
+        assert_eq!(
+            score(Outcome::Ghost, &f, GhostAction::EndPolitely).class,
+            None
+        );
         let s = score(Outcome::Ghost, &f, GhostAction::QueueLowest);
         assert_eq!(s.class, Some(CallClass::Low));
         assert_eq!(s.risk_header(), "0.40");
@@ -171,7 +190,10 @@ mod tests {
 
     #[test]
     fn new_speaking_caller_has_low_risk() {
-        let f = CallFeatures { heard_speech: true, ..CallFeatures::default() };
+        let f = CallFeatures {
+            heard_speech: true,
+            ..CallFeatures::default()
+        };
         let s = score(Outcome::Speaking, &f, GhostAction::EndPolitely);
         assert_eq!(s.class, Some(CallClass::Speaking));
         assert_eq!(s.risk_header(), "0.10");

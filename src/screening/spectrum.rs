@@ -27,7 +27,11 @@ impl Biquad {
         let alpha = sin / (2.0 * std::f32::consts::FRAC_1_SQRT_2);
         let a0 = 1.0 + alpha;
         Biquad {
-            b: [(1.0 + cos) / 2.0 / a0, -(1.0 + cos) / a0, (1.0 + cos) / 2.0 / a0],
+            b: [
+                (1.0 + cos) / 2.0 / a0,
+                -(1.0 + cos) / a0,
+                (1.0 + cos) / 2.0 / a0,
+            ],
             a: [-2.0 * cos / a0, (1.0 - alpha) / a0],
             x: [0.0; 2],
             y: [0.0; 2],

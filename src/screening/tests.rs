@@ -15,8 +15,11 @@ fn root() -> &'static Path {
 
 #[test]
 fn labelled_set_meets_the_issue_bar() {
-    let results = evaluate_set(&root().join("fixtures/screening"), &ScreeningConfig::default())
-        .expect("labelled set");
+    let results = evaluate_set(
+        &root().join("fixtures/screening"),
+        &ScreeningConfig::default(),
+    )
+    .expect("labelled set");
     println!("{}", accuracy_table(&results));
     assert!(results.len() >= 40, "{} clips", results.len());
     for r in results.iter().filter(|r| r.genuine) {
@@ -24,12 +27,24 @@ fn labelled_set_meets_the_issue_bar() {
     }
     let ghosts: Vec<_> = results.iter().filter(|r| !r.genuine).collect();
     let caught = ghosts.iter().filter(|r| r.is_ghost()).count();
-    assert!(caught * 100 >= ghosts.len() * 95, "{caught} of {} ghosts", ghosts.len());
+    assert!(
+        caught * 100 >= ghosts.len() * 95,
+        "{caught} of {} ghosts",
+        ghosts.len()
+    );
     let lat: Vec<u64> = results.iter().filter_map(|r| r.latency_ms()).collect();
     assert!(median(lat.clone()).unwrap_or(0) <= 1000, "median {lat:?}");
-    let worst = results.iter().filter(|r| r.latency_ms().is_some()).max_by_key(|r| r.latency_ms());
+    let worst = results
+        .iter()
+        .filter(|r| r.latency_ms().is_some())
+        .max_by_key(|r| r.latency_ms());
     if let Some(w) = worst {
-        assert!(w.latency_ms().unwrap_or(0) <= 2000, "{} took {:?} ms", w.file, w.latency_ms());
+        assert!(
+            w.latency_ms().unwrap_or(0) <= 2000,
+            "{} took {:?} ms",
+            w.file,
+            w.latency_ms()
+        );
     }
 }
 
@@ -52,19 +67,28 @@ fn shared_fixtures_speech_silence_noise() {
 #[test]
 fn shared_fixtures_dtmf_both_ways() {
     let s = ScreeningConfig::default();
-    for f in ["dtmf-55-rfc4733.pcap", "dtmf-55-inband.pcap", "dtmf-55-inband.ul"] {
+    for f in [
+        "dtmf-55-rfc4733.pcap",
+        "dtmf-55-inband.pcap",
+        "dtmf-55-inband.ul",
+    ] {
         let r = run(&shared(f), &s, Instant::now());
         assert_eq!(r.outcome, Outcome::SilentNeedsHelp, "{f}");
         let keys: Vec<u64> = r
             .timeline
             .iter()
             .filter_map(|e| match e {
-                TimelineEvent::Digit { at_ms, digit: '5', .. } => Some(*at_ms),
+                TimelineEvent::Digit {
+                    at_ms, digit: '5', ..
+                } => Some(*at_ms),
                 _ => None,
             })
             .collect();
         // The first "5" at 500 ms is reported (the session ends on it).
-        assert!(keys.first().is_some_and(|&t| (500..=600).contains(&t)), "{f}: {keys:?}");
+        assert!(
+            keys.first().is_some_and(|&t| (500..=600).contains(&t)),
+            "{f}: {keys:?}"
+        );
     }
 }
 

@@ -206,7 +206,8 @@ impl Vad {
         }
         self.recent_pos = (self.recent_pos + 1) % RECENT_WINDOW;
         // Attack: evidence among the last ATTACK_WINDOW frames.
-        let window_start = (self.recent_pos + RECENT_WINDOW - ATTACK_WINDOW as usize) % RECENT_WINDOW;
+        let window_start =
+            (self.recent_pos + RECENT_WINDOW - ATTACK_WINDOW as usize) % RECENT_WINDOW;
         self.attack = (0..ATTACK_WINDOW as usize)
             .filter(|i| self.recent[(window_start + i) % RECENT_WINDOW])
             .count() as u32;
