@@ -15,6 +15,7 @@ use siaga::screening::CallDetector;
 
 const SPEECH: &[u8] = include_bytes!("../fixtures/audio/speech-id.ul");
 const NOISE: &[u8] = include_bytes!("../fixtures/audio/noise.ul");
+const SILENCE: &[u8] = include_bytes!("../fixtures/audio/silence.ul");
 
 fn frames(ul: &[u8]) -> Vec<Vec<i16>> {
     ul.chunks_exact(160)
@@ -35,7 +36,7 @@ fn header(seq: u16) -> RtpHeaderInfo {
 }
 
 fn per_frame(c: &mut Criterion) {
-    for (name, ul) in [("speech", SPEECH), ("noise", NOISE)] {
+    for (name, ul) in [("speech", SPEECH), ("noise", NOISE), ("silence", SILENCE)] {
         let fs = frames(ul);
         let mut vad = Vad::new();
         let mut i = 0;

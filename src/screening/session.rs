@@ -212,3 +212,90 @@ impl Session {
         self.actions.push_back(Action::Finish(outcome));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::media::rtp::RtpHeaderInfo;
+
+    fn event_packet(det: &mut CallDetector, now: Instant, ts: u32, digit: u8) {
+        let h = RtpHeaderInfo {
+            marker: true,
+            payload_type: 101,
+            sequence: 1,
+            timestamp: ts,
+            ssrc: 1,
+            payload_offset: 12,
+            payload_len: 4,
+        };
+        det.on_rtp(now, &h, &[digit, 10, 0, 160]);
+    }
+
+    fn drive(session: &mut Session, det: &mut CallDetector, t0: Instant, from_ms: u64, to_ms: u64) {
+        for t in (from_ms..=to_ms).step_by(20) {
+            let now = t0 + Duration::from_millis(t);
+            det.on_silence_tick(now);
+            session.update(now, det);
+        }
+    }
+
+    #[test]
+    fn silence_prompts_then_key_five_in_the_press5_window() {
+        let cfg = ScreeningConfig::default();
+        let t0 = Instant::now();
+        let mut s = Session::new(&cfg, t0);
+        let mut det = CallDetector::new(t0, Duration::from_millis(160));
+        assert_eq!(s.poll_timeout(), Some(t0 + cfg.listen_window()));
+        drive(&mut s, &mut det, t0, 0, 4000);
+        assert_eq!(s.poll_action(), Some(Action::PlayPress5Prompt));
+        assert!(matches!(s.state(), State::AwaitingKey { .. }));
+        drive(&mut s, &mut det, t0, 4020, 9000);
+        event_packet(&mut det, t0 + Duration::from_millis(9000), 72_000, 5);
+        drive(&mut s, &mut det, t0, 9000, 9000);
+        assert_eq!(s.outcome(), Some(Outcome::SilentNeedsHelp));
+        assert_eq!(s.poll_action(), Some(Action::Finish(Outcome::SilentNeedsHelp)));
+    }
+
+    #[test]
+    fn another_key_is_speaking_not_ghost() {
+        let cfg = ScreeningConfig::default();
+        let t0 = Instant::now();
+        let mut s = Session::new(&cfg, t0);
+        let mut det = CallDetector::new(t0, Duration::from_millis(160));
+        event_packet(&mut det, t0, 0, 11); // '#'
+        drive(&mut s, &mut det, t0, 0, 20);
+        assert_eq!(s.outcome(), Some(Outcome::Speaking));
+    }
+
+    #[test]
+    fn hang_up_and_faults_end_open_sessions_only() {
+        let cfg = ScreeningConfig::default();
+        let t0 = Instant::now();
+        let mut s = Session::new(&cfg, t0);
+        s.fault(t0, ScreeningFault::Decode);
+        s.hang_up(t0);
+        assert_eq!(s.outcome(), Some(Outcome::Unscreened(ScreeningFault::Decode)));
+        let mut s = Session::new(&cfg, t0);
+        s.hang_up(t0);
+        assert_eq!(s.outcome(), Some(Outcome::HungUp));
+        let off = ScreeningConfig {
+            enabled: false,
+            ..ScreeningConfig::default()
+        };
+        let s = Session::new(&off, t0);
+        assert_eq!(s.outcome(), Some(Outcome::Unscreened(ScreeningFault::Disabled)));
+    }
+
+    #[test]
+    fn ghost_after_both_windows() {
+        let cfg = ScreeningConfig::default();
+        let t0 = Instant::now();
+        let mut s = Session::new(&cfg, t0);
+        let mut det = CallDetector::new(t0, Duration::from_millis(160));
+        drive(&mut s, &mut det, t0, 0, 12_000);
+        assert_eq!(s.outcome(), Some(Outcome::Ghost));
+        assert_eq!(s.poll_timeout(), None);
+    }
+}

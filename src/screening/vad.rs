@@ -60,7 +60,7 @@ pub struct FrameFeatures {
     pub level_db: f32,
     /// Tracked noise floor, dBFS.
     pub floor_db: f32,
-    /// Normalised autocorrelation peak over pitch lags, 0..1.
+    /// Normalised autocorrelation peak over pitch lags, 0..1 (0 for frames below the gate).
     pub periodicity: f32,
     /// Share of band energy in the two strongest peaks, 0..1.
     pub tonality: f32,
@@ -180,16 +180,23 @@ impl Vad {
             _ => 0.0,
         };
         self.prev_shape = (bands.power > 1e-9).then_some(bands.shape);
-        if passes_gate(level_db, floor) {
+        let gated = passes_gate(level_db, floor);
+        if gated {
             self.flux_avg_db += FLUX_AVG_WEIGHT * (flux_db - self.flux_avg_db);
         } else {
             self.flux_avg_db *= 1.0 - FLUX_AVG_WEIGHT;
         }
+        // The pitch search is most of the cost; quiet frames cannot be speech anyway.
+        let periodicity = if gated {
+            periodicity(&self.history)
+        } else {
+            0.0
+        };
         FrameFeatures {
             flux_avg_db: self.flux_avg_db,
             level_db,
             floor_db: floor,
-            periodicity: periodicity(&self.history),
+            periodicity,
             tonality: bands.peak_share,
             flux_db,
         }
