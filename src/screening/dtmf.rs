@@ -5,7 +5,6 @@
 //! (§2.5.1.3), the end packet (E bit) is sent three times (§2.5.1.4). An event is keyed by its
 //! timestamp, so lost, reordered or repeated packets report each key once: at its first
 //! packet seen (marker or not), never again for that timestamp.
-use super::spectrum::goertzel;
 use super::vad::FRAME_SAMPLES;
 
 /// A key, `0`-`9`, `*`, `#`, `A`-`D`.
@@ -131,17 +130,25 @@ fn detect_frame(samples: &[i16]) -> Option<Digit> {
     if n < FRAME_SAMPLES / 2 {
         return None;
     }
-    let x: Vec<f32> = samples[..n]
-        .iter()
-        .map(|&s| f32::from(s) / 32768.0)
-        .collect();
-    let energy: f32 = x.iter().map(|v| v * v).sum();
+    // The eight Goertzel recurrences side by side (independent lanes, vectorised).
+    let coef = coefficients();
+    let (mut s1, mut s2) = ([0.0f32; 8], [0.0f32; 8]);
+    let mut energy = 0.0f32;
+    for &v in &samples[..n] {
+        let v = f32::from(v) / 32768.0;
+        energy += v * v;
+        for ((a, b), &c) in s1.iter_mut().zip(s2.iter_mut()).zip(coef) {
+            let s = v + c * *a - *b;
+            *b = *a;
+            *a = s;
+        }
+    }
     // Goertzel power → mean power of a sine at that frequency: 2·|X|²/N².
     let scale = 2.0 / (n * n) as f32;
     let power =
-        |f: f32| goertzel(&x, 2.0 * (2.0 * std::f32::consts::PI * f / 8000.0).cos()) * scale;
-    let rows = ROWS.map(power);
-    let cols = COLS.map(power);
+        |i: usize| (s1[i] * s1[i] + s2[i] * s2[i] - coef[i] * s1[i] * s2[i]).max(0.0) * scale;
+    let rows = [power(0), power(1), power(2), power(3)];
+    let cols = [power(4), power(5), power(6), power(7)];
     let (r, rp) = strongest(&rows)?;
     let (c, cp) = strongest(&cols)?;
     if rp < MIN_TONE_POWER || cp < MIN_TONE_POWER {
@@ -163,6 +170,15 @@ fn detect_frame(samples: &[i16]) -> Option<Digit> {
         return None;
     }
     Some(KEYS[r][c])
+}
+
+/// 2·cos(2πf/8000) for the four row then the four column frequencies.
+fn coefficients() -> &'static [f32; 8] {
+    static COEF: std::sync::OnceLock<[f32; 8]> = std::sync::OnceLock::new();
+    COEF.get_or_init(|| {
+        let f = [ROWS, COLS].concat();
+        std::array::from_fn(|i| 2.0 * (2.0 * std::f32::consts::PI * f[i] / 8000.0).cos())
+    })
 }
 
 fn strongest(p: &[f32; 4]) -> Option<(usize, f32)> {

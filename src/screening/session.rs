@@ -255,7 +255,10 @@ mod tests {
         event_packet(&mut det, t0 + Duration::from_millis(9000), 72_000, 5);
         drive(&mut s, &mut det, t0, 9000, 9000);
         assert_eq!(s.outcome(), Some(Outcome::SilentNeedsHelp));
-        assert_eq!(s.poll_action(), Some(Action::Finish(Outcome::SilentNeedsHelp)));
+        assert_eq!(
+            s.poll_action(),
+            Some(Action::Finish(Outcome::SilentNeedsHelp))
+        );
     }
 
     #[test]
@@ -276,7 +279,10 @@ mod tests {
         let mut s = Session::new(&cfg, t0);
         s.fault(t0, ScreeningFault::Decode);
         s.hang_up(t0);
-        assert_eq!(s.outcome(), Some(Outcome::Unscreened(ScreeningFault::Decode)));
+        assert_eq!(
+            s.outcome(),
+            Some(Outcome::Unscreened(ScreeningFault::Decode))
+        );
         let mut s = Session::new(&cfg, t0);
         s.hang_up(t0);
         assert_eq!(s.outcome(), Some(Outcome::HungUp));
@@ -285,7 +291,10 @@ mod tests {
             ..ScreeningConfig::default()
         };
         let s = Session::new(&off, t0);
-        assert_eq!(s.outcome(), Some(Outcome::Unscreened(ScreeningFault::Disabled)));
+        assert_eq!(
+            s.outcome(),
+            Some(Outcome::Unscreened(ScreeningFault::Disabled))
+        );
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! Signal helpers for the VAD: a high-pass biquad and a band analysis of one 20 ms frame over
-//! the telephone band (300–3400 Hz, 50 Hz bins, Hann window, Goertzel per bin).
+//! the telephone band (300–3400 Hz, 50 Hz bins, Hann window, the Goertzel recurrence per bin).
 use std::sync::OnceLock;
 
 use super::vad::FRAME_SAMPLES;
@@ -112,9 +112,19 @@ impl Spectrum {
         for ((o, x), w) in self.windowed.iter_mut().zip(frame).zip(&t.hann) {
             *o = x * w;
         }
+        // All bins' Goertzel recurrences side by side: independent lanes the compiler
+        // vectorises (one bin at a time is a serial dependency chain, about 8x slower).
+        let (mut s1, mut s2) = ([0.0f32; NBINS], [0.0f32; NBINS]);
+        for &v in &self.windowed {
+            for ((a, b), &c) in s1.iter_mut().zip(s2.iter_mut()).zip(&t.coef) {
+                let s = v + c * *a - *b;
+                *b = *a;
+                *a = s;
+            }
+        }
         let mut bins = [0.0f32; NBINS];
-        for (p, &c) in bins.iter_mut().zip(&t.coef) {
-            *p = goertzel(&self.windowed, c);
+        for (((p, &a), &b), &c) in bins.iter_mut().zip(&s1).zip(&s2).zip(&t.coef) {
+            *p = (a * a + b * b - c * a * b).max(0.0);
         }
         let total: f32 = bins.iter().sum();
         let power = 2.0 * total / (FRAME_SAMPLES as f32 * t.window_energy);
@@ -140,17 +150,6 @@ impl Spectrum {
             peak_share,
         }
     }
-}
-
-/// Power at one bin (`coef` = 2·cos(2πk/N)) by the Goertzel recurrence.
-pub(crate) fn goertzel(x: &[f32], coef: f32) -> f32 {
-    let (mut s1, mut s2) = (0.0f32, 0.0f32);
-    for &v in x {
-        let s = v + coef * s1 - s2;
-        s2 = s1;
-        s1 = s;
-    }
-    (s1 * s1 + s2 * s2 - coef * s1 * s2).max(0.0)
 }
 
 /// Removes the strongest bin and its neighbours from `bins`, returning their sum.

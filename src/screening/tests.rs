@@ -100,3 +100,28 @@ fn missing_rtp_is_silence_and_ends_as_ghost() {
     assert_eq!(r.press5_prompt_ms, Some(s.listen_window_ms));
     assert!(r.stats.missing_ms >= s.listen_window_ms);
 }
+
+#[test]
+fn pcma_speech_is_heard_too() {
+    use crate::media::g711::ulaw_to_alaw;
+    let mut packets = shared("speech-id.ul");
+    for p in &mut packets {
+        p.header.payload_type = 8;
+        p.payload = p.payload.iter().map(|&b| ulaw_to_alaw(b)).collect();
+    }
+    let r = run(&packets, &ScreeningConfig::default(), Instant::now());
+    assert_eq!(r.outcome, Outcome::Speaking);
+    assert!(r.speech_decided_ms.is_some_and(|t| t <= 1000));
+}
+
+#[test]
+fn comfort_noise_packets_count_as_silence() {
+    let mut packets = shared("silence.ul");
+    for p in &mut packets {
+        p.header.payload_type = 13;
+        p.payload = vec![90];
+    }
+    let r = run(&packets, &ScreeningConfig::default(), Instant::now());
+    assert_eq!(r.outcome, Outcome::Ghost);
+    assert_eq!(r.stats.comfort_noise_packets, 300);
+}
