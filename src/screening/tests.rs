@@ -13,15 +13,13 @@ fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-#[test]
-fn labelled_set_meets_the_issue_bar() {
-    let results = evaluate_set(
-        &root().join("fixtures/screening"),
-        &ScreeningConfig::default(),
-    )
-    .expect("labelled set");
-    println!("{}", accuracy_table(&results));
-    assert!(results.len() >= 40, "{} clips", results.len());
+/// The issue's bar: 0 genuine clips classed ghost, ≥ 95 % of ghost clips classed ghost,
+/// speech decided within 1.0 s of its onset (median) and 2.0 s at worst.
+fn assert_bar(dir: &str, min_clips: usize) {
+    let results =
+        evaluate_set(&root().join(dir), &ScreeningConfig::default()).expect("labelled set");
+    println!("{dir}\n{}", accuracy_table(&results));
+    assert!(results.len() >= min_clips, "{} clips", results.len());
     for r in results.iter().filter(|r| r.genuine) {
         assert!(!r.is_ghost(), "genuine clip {} classed ghost", r.file);
     }
@@ -34,18 +32,21 @@ fn labelled_set_meets_the_issue_bar() {
     );
     let lat: Vec<u64> = results.iter().filter_map(|r| r.latency_ms()).collect();
     assert!(median(lat.clone()).unwrap_or(0) <= 1000, "median {lat:?}");
-    let worst = results
-        .iter()
-        .filter(|r| r.latency_ms().is_some())
-        .max_by_key(|r| r.latency_ms());
-    if let Some(w) = worst {
-        assert!(
-            w.latency_ms().unwrap_or(0) <= 2000,
-            "{} took {:?} ms",
-            w.file,
-            w.latency_ms()
-        );
+    for r in &results {
+        let l = r.latency_ms().unwrap_or(0);
+        assert!(l <= 2000, "{} decided {l} ms after onset", r.file);
     }
+}
+
+#[test]
+fn labelled_set_meets_the_issue_bar() {
+    assert_bar("fixtures/screening", 50);
+}
+
+#[test]
+fn held_out_set_meets_the_issue_bar() {
+    // Made after the thresholds were fixed (other texts, voices, noises); never tuned on.
+    assert_bar("fixtures/screening/holdout", 25);
 }
 
 fn shared(file: &str) -> Vec<super::input::TimedPacket> {
