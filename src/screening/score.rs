@@ -6,7 +6,8 @@
 //! and lowered), a help-key press is always [`CallClass::SilentNeedsHelp`].
 use serde::Serialize;
 
-use super::history::RepeatCounts;
+use super::detector::CallDetector;
+use super::history::{CallerId, RepeatCounts};
 use super::session::Outcome;
 use crate::config::GhostAction;
 use crate::routing::class::CallClass;
@@ -36,6 +37,27 @@ pub struct CallFeatures {
     pub history: CallerHistory,
     /// The number is withheld, anonymous or missing.
     pub withheld: bool,
+}
+
+impl CallFeatures {
+    /// Gathers the features the driver has at the end of screening: the detector's audio
+    /// verdict, the caller id, the in-memory repeat counts and the store's history
+    /// (`CallStore::caller_history(number, now, now - history_days)`; default when withheld
+    /// or when the store failed: fail open).
+    pub fn gather(
+        det: &CallDetector,
+        caller: &CallerId,
+        repeat: RepeatCounts,
+        history: CallerHistory,
+    ) -> CallFeatures {
+        CallFeatures {
+            heard_speech: det.heard_speech(),
+            pressed_key: det.digits().next().is_some(),
+            repeat,
+            history,
+            withheld: caller.number().is_none(),
+        }
+    }
 }
 
 /// One named reason and its part in the risk.
