@@ -18,6 +18,8 @@ const PT_PCMA: u8 = 8;
 const PT_CN: u8 = 13;
 /// Packets may lag the clock by this much before the gap is filled with silence.
 const GAP_SLACK_MS: u64 = 60;
+/// A key seen both as a telephone-event and as tones within this window is reported once.
+const SAME_KEY_MS: u64 = 300;
 /// A gap longer than this is counted as silence without running the VAD on every frame.
 const MAX_GAP_FRAMES: u64 = 50;
 
@@ -86,6 +88,7 @@ pub struct CallDetector {
     timeline: Vec<TimelineEvent>,
     open_speech: Option<u64>,
     decided_at_ms: Option<u64>,
+    last_digit: Option<(Digit, DigitSource, u64)>,
     stats: AudioStats,
 }
 
@@ -105,6 +108,7 @@ impl CallDetector {
             timeline: Vec::new(),
             open_speech: None,
             decided_at_ms: None,
+            last_digit: None,
             stats: AudioStats {
                 peak_level_db: -120.0,
                 ..AudioStats::default()
@@ -249,8 +253,16 @@ impl CallDetector {
     }
 
     fn push_digit(&mut self, digit: Digit, source: DigitSource) {
+        let at_ms = self.audio_ms();
+        // Phones that send RFC 4733 events may leave the tones in the audio as well.
+        if let Some((d, s, t)) = self.last_digit {
+            if d == digit && s != source && at_ms.saturating_sub(t) < SAME_KEY_MS {
+                return;
+            }
+        }
+        self.last_digit = Some((digit, source, at_ms));
         self.timeline.push(TimelineEvent::Digit {
-            at_ms: self.audio_ms(),
+            at_ms,
             digit,
             source,
         });

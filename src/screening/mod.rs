@@ -5,7 +5,7 @@
 //! - [`detector`]: per-call analysis of the caller's RTP → timeline, levels, counters;
 //! - [`session`]: listen window → press-5 prompt → outcome, with the safety rule;
 //! - [`history`]: caller identity and repeat-caller windows;
-//! - [`score`]: the risk score with named reasons, the class and the SIP header values;
+//! - [`score`](mod@score): the risk score with named reasons, the class and the SIP header values;
 //! - [`tap`]: [`ScreeningTap`], the media relay's hook feeding per-call detectors;
 //! - [`input`], [`offline`], [`evaluate`]: recordings (.ul/.wav/.pcap), `siaga score`, and
 //!   the accuracy on the labelled set in `fixtures/screening/`.

@@ -126,3 +126,23 @@ fn comfort_noise_packets_count_as_silence() {
     assert_eq!(r.outcome, Outcome::Ghost);
     assert_eq!(r.stats.comfort_noise_packets, 300);
 }
+
+#[test]
+fn a_key_sent_both_ways_is_reported_once() {
+    use super::CallDetector;
+    use std::time::Duration;
+    // In-band "5" tones and a telephone-event for the same press.
+    let t0 = Instant::now();
+    let mut det = CallDetector::new(t0, Duration::from_millis(160));
+    let tones = shared("dtmf-55-inband.ul");
+    for p in tones.iter().take(29) {
+        let now = t0 + Duration::from_millis(p.at_ms);
+        det.on_rtp(now, &p.header, &p.payload);
+        if p.at_ms == 520 {
+            let mut h = p.header;
+            h.payload_type = 101;
+            det.on_rtp(now, &h, &[5, 10, 0, 160]);
+        }
+    }
+    assert_eq!(det.digits().collect::<String>(), "5");
+}
