@@ -7,6 +7,8 @@
 //! - [`media`]: SDP offer/answer (RFC 3264), the RTP/RTCP relay between the caller and seat legs
 //!   with symmetric latching, prompt playback, G.711; sans-IO except `media::engine`.
 //! - [`config`]: one strict serde tree loaded from TOML with `SIAGA__SECTION__KEY` overrides.
+//! - [`screening`]: caller audio analysis (VAD, DTMF), the listen / press-5 state machine,
+//!   repeat-caller windows and the explainable risk score; pure, fed by [`screening::ScreeningTap`].
 //! - [`routing`]: automatic call distribution (seats, queue with ageing, ring timeouts,
 //!   overflow) as a pure state machine.
 //! - [`location`]: kecamatan/kelurahan of a position (point in polygon, `fixtures/geo/`).
@@ -24,5 +26,6 @@ pub mod config;
 pub mod location;
 pub mod media;
 pub mod routing;
+pub mod screening;
 pub mod sip;
 pub mod store;

@@ -1,4 +1,4 @@
-//! The `siaga` command line: `run`, `check-config`, `report`, `account add`.
+//! The `siaga` command line: `run`, `check-config`, `report`, `score`, `account add`.
 mod cli_report;
 
 use std::path::PathBuf;
@@ -57,6 +57,18 @@ enum Command {
     /// API accounts.
     #[command(subcommand)]
     Account(AccountCommand),
+    /// Screen a recording (.ul, .wav, .pcap) offline: speech/DTMF timeline, class, risk,
+    /// reasons. A directory with labels.tsv prints the accuracy table of that labelled set.
+    Score {
+        /// The recording, or a labelled-set directory.
+        file: PathBuf,
+        /// Configuration whose `[screening]` section to use (default: built-in defaults).
+        #[arg(long, short, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "table")]
+        format: siaga::screening::offline::ScoreFormat,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -98,6 +110,11 @@ fn main() -> ExitCode {
             print!("{}", cli_report::report(c, &since, &until, &by, format)?);
             Ok(())
         }),
+        Command::Score {
+            file,
+            config,
+            format,
+        } => score(&file, config.as_deref(), format),
         Command::Account(AccountCommand::Add {
             config,
             name,
@@ -106,6 +123,28 @@ fn main() -> ExitCode {
         }) => with_config(&config.config, |c| {
             cli_report::account_add(c, &name, role, seat.as_deref())
         }),
+    }
+}
+
+/// `siaga score`: defaults unless a configuration is given (exit 2 if it does not load).
+fn score(
+    file: &std::path::Path,
+    config: Option<&std::path::Path>,
+    format: siaga::screening::offline::ScoreFormat,
+) -> ExitCode {
+    let settings = match config.map(load).transpose() {
+        Ok(c) => c.map(|c| c.screening).unwrap_or_default(),
+        Err(code) => return code,
+    };
+    match siaga::screening::offline::score_path(file, &settings, format) {
+        Ok(text) => {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(EXIT_RUNTIME)
+        }
     }
 }
 

@@ -10,3 +10,5 @@ say() { # name text
 	rm -f "/tmp/siaga-prompt-$1.wav"
 }
 say queue "Mohon tunggu. Panggilan Anda akan segera dijawab oleh petugas Siaga satu satu dua."
+say greeting "Siaga satu satu dua, Kota Cirebon. Silakan bicara."
+say press5 "Jika Anda membutuhkan bantuan tetapi tidak dapat berbicara, tekan lima."

@@ -18,6 +18,7 @@ mod env;
 mod error;
 mod records;
 mod registrar;
+mod screening;
 mod sections;
 mod sip;
 mod types;
@@ -36,6 +37,7 @@ pub use records::{
     default_categories, AccountsConfig, AnalyticsConfig, Category, CategoryKind, CountsAs,
 };
 pub use registrar::{DigestAlgorithm, RegistrarConfig, Seat};
+pub use screening::{GhostAction, ScreeningConfig};
 pub use sections::{ApiConfig, LogConfig, StoreConfig, DEFAULT_API_TOKEN};
 pub use sip::{SipConfig, TrunkConfig};
 pub use types::{Cidr, CidrError, Secret};
@@ -62,6 +64,9 @@ pub struct Config {
     /// RTP relay.
     #[serde(default)]
     pub media: MediaConfig,
+    /// Caller audio screening (listen and press-5 windows, ghost action).
+    #[serde(default)]
+    pub screening: ScreeningConfig,
     /// HTTP API.
     #[serde(default)]
     pub api: ApiConfig,
@@ -91,6 +96,7 @@ impl Default for Config {
             seats: registrar::default_seats(),
             routing: RoutingConfig::default(),
             media: MediaConfig::default(),
+            screening: ScreeningConfig::default(),
             api: ApiConfig::default(),
             store: StoreConfig::default(),
             analytics: AnalyticsConfig::default(),
@@ -156,6 +162,7 @@ impl Config {
         registrar::validate_seats(&self.seats)?;
         self.routing.validate()?;
         self.media.validate()?;
+        self.screening.validate()?;
         self.api.validate()?;
         self.store.validate()?;
         self.analytics.validate()?;

@@ -1,0 +1,35 @@
+//! Screening of the caller's audio (issue 4), all pure (no tokio, no sockets, no clock):
+//!
+//! - [`vad`] (+ [`spectrum`]): voice activity per 20 ms frame, chosen by measurement;
+//! - [`dtmf`]: RFC 4733 telephone-events and in-band tones;
+//! - [`detector`]: per-call analysis of the caller's RTP → timeline, levels, counters;
+//! - [`session`]: listen window → press-5 prompt → outcome, with the safety rule;
+//! - [`history`]: caller identity and repeat-caller windows;
+//! - [`score`](mod@score): the risk score with named reasons, the class and the SIP header values;
+//! - [`tap`]: [`ScreeningTap`], the media relay's hook feeding per-call detectors;
+//! - [`input`], [`offline`], [`evaluate`]: recordings (.ul/.wav/.pcap), `siaga score`, and
+//!   the accuracy on the labelled set in `fixtures/screening/`.
+//!
+//! Safety rule (DESIGN.md): a caller who speaks or presses a key always reaches a seat, and
+//! any screening fault queues the call unscreened.
+pub mod detector;
+pub mod dtmf;
+pub mod evaluate;
+pub mod history;
+pub mod input;
+pub mod offline;
+pub mod score;
+pub mod session;
+pub mod spectrum;
+pub mod tap;
+pub mod vad;
+
+#[cfg(test)]
+mod tests;
+
+pub use crate::config::{GhostAction, ScreeningConfig as ScreeningSettings};
+pub use detector::{AudioStats, CallDetector, DigitSource, TimelineEvent};
+pub use history::{CallerId, RepeatCallers, RepeatCounts};
+pub use score::{score, CallFeatures, Reason, RiskScore};
+pub use session::{Action, Outcome, ScreeningFault, Session, State};
+pub use tap::{ScreeningTap, TapError};

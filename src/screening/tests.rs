@@ -1,0 +1,148 @@
+//! The labelled set (fixtures/screening) and the shared fixtures (fixtures/audio).
+use std::path::Path;
+use std::time::Instant;
+
+use super::evaluate::{accuracy_table, evaluate_set, median};
+use super::input::read_file;
+use super::offline::run;
+use super::session::Outcome;
+use super::TimelineEvent;
+use crate::config::ScreeningConfig;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The issue's bar: 0 genuine clips classed ghost, ≥ 95 % of ghost clips classed ghost,
+/// speech decided within 1.0 s of its onset (median) and 2.0 s at worst.
+fn assert_bar(dir: &str, min_clips: usize) {
+    let results =
+        evaluate_set(&root().join(dir), &ScreeningConfig::default()).expect("labelled set");
+    println!("{dir}\n{}", accuracy_table(&results));
+    assert!(results.len() >= min_clips, "{} clips", results.len());
+    for r in results.iter().filter(|r| r.genuine) {
+        assert!(!r.is_ghost(), "genuine clip {} classed ghost", r.file);
+    }
+    let ghosts: Vec<_> = results.iter().filter(|r| !r.genuine).collect();
+    let caught = ghosts.iter().filter(|r| r.is_ghost()).count();
+    assert!(
+        caught * 100 >= ghosts.len() * 95,
+        "{caught} of {} ghosts",
+        ghosts.len()
+    );
+    let lat: Vec<u64> = results.iter().filter_map(|r| r.latency_ms()).collect();
+    assert!(median(lat.clone()).unwrap_or(0) <= 1000, "median {lat:?}");
+    for r in &results {
+        let l = r.latency_ms().unwrap_or(0);
+        assert!(l <= 2000, "{} decided {l} ms after onset", r.file);
+    }
+}
+
+#[test]
+fn labelled_set_meets_the_issue_bar() {
+    assert_bar("fixtures/screening", 50);
+}
+
+#[test]
+fn held_out_set_meets_the_issue_bar() {
+    // Made after the thresholds were fixed (other texts, voices, noises); never tuned on.
+    assert_bar("fixtures/screening/holdout", 25);
+}
+
+fn shared(file: &str) -> Vec<super::input::TimedPacket> {
+    read_file(&root().join("fixtures/audio").join(file)).expect(file)
+}
+
+#[test]
+fn shared_fixtures_speech_silence_noise() {
+    let s = ScreeningConfig::default();
+    let t0 = Instant::now();
+    for f in ["speech.ul", "speech-id.ul", "speech.pcap", "speech-id.pcap"] {
+        assert_eq!(run(&shared(f), &s, t0).outcome, Outcome::Speaking, "{f}");
+    }
+    for f in ["silence.ul", "silence-cn.ul", "noise.ul", "noise.pcap"] {
+        assert_eq!(run(&shared(f), &s, t0).outcome, Outcome::Ghost, "{f}");
+    }
+}
+
+#[test]
+fn shared_fixtures_dtmf_both_ways() {
+    let s = ScreeningConfig::default();
+    for f in [
+        "dtmf-55-rfc4733.pcap",
+        "dtmf-55-inband.pcap",
+        "dtmf-55-inband.ul",
+    ] {
+        let r = run(&shared(f), &s, Instant::now());
+        assert_eq!(r.outcome, Outcome::SilentNeedsHelp, "{f}");
+        let keys: Vec<u64> = r
+            .timeline
+            .iter()
+            .filter_map(|e| match e {
+                TimelineEvent::Digit {
+                    at_ms, digit: '5', ..
+                } => Some(*at_ms),
+                _ => None,
+            })
+            .collect();
+        // The first "5" at 500 ms is reported (the session ends on it).
+        assert!(
+            keys.first().is_some_and(|&t| (500..=600).contains(&t)),
+            "{f}: {keys:?}"
+        );
+    }
+}
+
+#[test]
+fn missing_rtp_is_silence_and_ends_as_ghost() {
+    let s = ScreeningConfig::default();
+    let r = run(&[], &s, Instant::now());
+    assert_eq!(r.outcome, Outcome::Ghost);
+    assert_eq!(r.press5_prompt_ms, Some(s.listen_window_ms));
+    assert!(r.stats.missing_ms >= s.listen_window_ms);
+}
+
+#[test]
+fn pcma_speech_is_heard_too() {
+    use crate::media::g711::ulaw_to_alaw;
+    let mut packets = shared("speech-id.ul");
+    for p in &mut packets {
+        p.header.payload_type = 8;
+        p.payload = p.payload.iter().map(|&b| ulaw_to_alaw(b)).collect();
+    }
+    let r = run(&packets, &ScreeningConfig::default(), Instant::now());
+    assert_eq!(r.outcome, Outcome::Speaking);
+    assert!(r.speech_decided_ms.is_some_and(|t| t <= 1000));
+}
+
+#[test]
+fn comfort_noise_packets_count_as_silence() {
+    let mut packets = shared("silence.ul");
+    for p in &mut packets {
+        p.header.payload_type = 13;
+        p.payload = vec![90];
+    }
+    let r = run(&packets, &ScreeningConfig::default(), Instant::now());
+    assert_eq!(r.outcome, Outcome::Ghost);
+    assert_eq!(r.stats.comfort_noise_packets, 300);
+}
+
+#[test]
+fn a_key_sent_both_ways_is_reported_once() {
+    use super::CallDetector;
+    use std::time::Duration;
+    // In-band "5" tones and a telephone-event for the same press.
+    let t0 = Instant::now();
+    let mut det = CallDetector::new(t0, Duration::from_millis(160));
+    let tones = shared("dtmf-55-inband.ul");
+    for p in tones.iter().take(29) {
+        let now = t0 + Duration::from_millis(p.at_ms);
+        det.on_rtp(now, &p.header, &p.payload);
+        if p.at_ms == 520 {
+            let mut h = p.header;
+            h.payload_type = 101;
+            det.on_rtp(now, &h, &[5, 10, 0, 160]);
+        }
+    }
+    assert_eq!(det.digits().collect::<String>(), "5");
+}
