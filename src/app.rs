@@ -4,7 +4,8 @@
 use crate::config::{Config, DigestAlgorithm};
 use crate::media::MediaEngine;
 use crate::routing::AcdSettings;
-use crate::sip::b2bua::CallSettings;
+use crate::screening::{RepeatCallers, ScreeningTap};
+use crate::sip::b2bua::{CallSettings, Prompt, ScreeningSetup};
 use crate::sip::endpoint::{Endpoint, EndpointSettings, StaticSeat};
 use crate::sip::header::Uri;
 use crate::sip::records::RecordWriter;
@@ -107,8 +108,12 @@ fn uri_target(uri: &str) -> Option<(String, Peer)> {
     Some((uri.to_string(), Peer { transport, addr }))
 }
 
-/// Builds the SIP endpoint for the bound addresses.
-pub fn endpoint(config: &Config, local: Vec<SocketAddr>) -> anyhow::Result<Endpoint> {
+/// Builds the SIP endpoint for the bound addresses; `screening` when callers are screened.
+pub fn endpoint(
+    config: &Config,
+    local: Vec<SocketAddr>,
+    screening: Option<ScreeningSetup>,
+) -> anyhow::Result<Endpoint> {
     let trunk = config.trunk.clone();
     let mut seats = Vec::new();
     for (i, seat) in config.seats.iter().enumerate() {
@@ -150,6 +155,7 @@ pub fn endpoint(config: &Config, local: Vec<SocketAddr>) -> anyhow::Result<Endpo
             user_agent: config.sip.user_agent.clone(),
             domain: config.sip.domain.clone(),
             overflow: overflow.clone(),
+            screening: screening.clone(),
         },
         acd: AcdSettings {
             ring_timeout: routing.ring_timeout(),
@@ -174,20 +180,40 @@ pub fn endpoint(config: &Config, local: Vec<SocketAddr>) -> anyhow::Result<Endpo
     ))
 }
 
-/// The queue prompt, or `None` (logged) when the file cannot be read: callers then wait in
-/// silence, which is worse but never a reason to refuse a 112 call.
-fn load_prompt(config: &Config) -> Option<Arc<Vec<u8>>> {
-    match std::fs::read(&config.routing.queue_prompt) {
+/// A prompt file, or `None` (logged) when it cannot be read: callers then hear silence
+/// there, which is worse but never a reason to refuse a 112 call.
+fn load_prompt(key: &str, path: &std::path::Path) -> Option<Arc<Vec<u8>>> {
+    match std::fs::read(path) {
         Ok(bytes) if !bytes.is_empty() => Some(Arc::new(bytes)),
         Ok(_) => {
-            tracing::error!(path = %config.routing.queue_prompt.display(), "routing.queue_prompt is empty");
+            tracing::error!(key, path = %path.display(), "prompt file is empty");
             None
         }
         Err(err) => {
-            tracing::error!(path = %config.routing.queue_prompt.display(), %err, "routing.queue_prompt cannot be read");
+            tracing::error!(key, path = %path.display(), %err, "prompt file cannot be read");
             None
         }
     }
+}
+
+fn load_prompts(config: &Config) -> std::collections::HashMap<Prompt, Option<Arc<Vec<u8>>>> {
+    let s = &config.screening;
+    [
+        (
+            Prompt::Queue,
+            "routing.queue_prompt",
+            &config.routing.queue_prompt,
+        ),
+        (
+            Prompt::Greeting,
+            "screening.greeting_prompt",
+            &s.greeting_prompt,
+        ),
+        (Prompt::Press5, "screening.press5_prompt", &s.press5_prompt),
+    ]
+    .into_iter()
+    .map(|(prompt, key, path)| (prompt, load_prompt(key, path)))
+    .collect()
 }
 
 /// Opens the call store (creating its folder) and marks calls a previous run left in
@@ -221,6 +247,14 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let shutdown = CancellationToken::new();
     let snapshot = Arc::new(Mutex::new(Snapshot::default()));
     let store = open_store(&config)?;
+    let tap = Arc::new(ScreeningTap::new(Duration::from_millis(
+        config.screening.min_speech_ms,
+    )));
+    let screening = config.screening.enabled.then(|| ScreeningSetup {
+        settings: config.screening.clone(),
+        tap: tap.clone(),
+        repeat: Arc::new(RepeatCallers::new()),
+    });
     let (records, writer) = RecordWriter::start(store.clone());
     let driver = DriverSettings {
         records,
@@ -228,12 +262,12 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             max_message_bytes: config.sip.max_message_bytes,
             tcp_idle_timeout: config.sip.tcp_idle_timeout(),
         },
-        media: MediaEngine::new(&config.media, Arc::new(crate::media::NoTap)),
-        queue_prompt: load_prompt(&config),
+        media: MediaEngine::new(&config.media, tap.clone()),
+        prompts: load_prompts(&config),
         inactivity: config.media.inactivity_timeout(),
     };
     let (control_tx, control_rx) = tokio::sync::mpsc::channel::<Control>(64);
-    let endpoint = endpoint(&config, local.clone())?;
+    let endpoint = endpoint(&config, local.clone(), screening)?;
     let sip = tokio::spawn(server::serve(
         endpoint,
         sockets.udp,

@@ -6,7 +6,9 @@
 
 use siaga::media::Leg;
 use siaga::routing::AcdSettings;
-use siaga::sip::b2bua::{CallSettings, CallState, MediaCommand, MediaEvent};
+use siaga::sip::b2bua::{
+    CallSettings, CallState, MediaCommand, MediaEvent, Prompt, ScreeningSetup,
+};
 use siaga::sip::endpoint::{Endpoint, EndpointSettings, StaticSeat};
 use siaga::sip::message::{Message, Request, Response};
 use siaga::sip::parse::{parse, Framing};
@@ -50,6 +52,14 @@ impl Sim {
     }
 
     fn with_overflow(seats: Vec<StaticSeat>, overflow: Option<&str>) -> Sim {
+        Sim::build(seats, overflow, None)
+    }
+
+    fn build(
+        seats: Vec<StaticSeat>,
+        overflow: Option<&str>,
+        screening: Option<ScreeningSetup>,
+    ) -> Sim {
         let now = Instant::now();
         let settings = EndpointSettings {
             local: vec![GATEWAY.parse().unwrap()],
@@ -63,6 +73,7 @@ impl Sim {
                 user_agent: "siaga".into(),
                 domain: "siaga.local".into(),
                 overflow: overflow.map(|addr| (format!("sip:112@{addr}"), peer(addr))),
+                screening: screening.clone(),
             },
             acd: AcdSettings {
                 ring_timeout: Duration::from_secs(15),
@@ -165,6 +176,14 @@ impl Sim {
             Message::Response(r) => r,
             Message::Request(_) => unreachable!(),
         }
+    }
+
+    fn take_response_opt(&mut self, to: &str, status: u16) -> Option<Message> {
+        let to: SocketAddr = to.parse().unwrap();
+        let at = self.wire.iter().position(|(addr, m)| {
+            *addr == to && matches!(m, Message::Response(r) if r.status == status)
+        })?;
+        Some(self.wire.remove(at).1)
     }
 
     fn nothing_to(&self, to: &str, method: &str) -> bool {
@@ -572,4 +591,124 @@ fn bye_before_answer_ends_the_call_and_its_invite_transaction() {
     sim.send(TRUNK, trunk_in_dialog(60, "ACK", 1, &to));
     sim.advance(Duration::from_secs(40));
     assert_eq!(sim.ep.transactions(), 0);
+}
+
+// --- Screening (issue 4): the trunk leg is answered at once and the caller listened to.
+
+use siaga::media::rtp::RtpHeaderInfo;
+use siaga::media::CallerAudioTap;
+use siaga::screening::{RepeatCallers, ScreeningTap};
+use std::sync::Arc;
+
+fn screening_sim() -> (Sim, Arc<ScreeningTap>) {
+    let tap = Arc::new(ScreeningTap::new(Duration::from_millis(160)));
+    let setup = ScreeningSetup {
+        settings: siaga::config::Config::default().screening,
+        tap: tap.clone(),
+        repeat: Arc::new(RepeatCallers::new()),
+    };
+    (
+        Sim::build(vec![static_seat("seat1", SEAT1)], None, Some(setup)),
+        tap,
+    )
+}
+
+/// The call id the gateway gave the call (from the media `Open`).
+fn call_id(sim: &Sim) -> String {
+    sim.media
+        .iter()
+        .find_map(|c| match c {
+            MediaCommand::Open { call } => Some(call.clone()),
+            _ => None,
+        })
+        .unwrap()
+}
+
+/// Plays `audio` (µ-law, 160 bytes a packet) into the tap as the caller, 20 ms apart,
+/// advancing the gateway's clock with it.
+fn caller_speaks(sim: &mut Sim, tap: &ScreeningTap, call: &str, audio: &[u8]) {
+    for (n, frame) in audio.chunks(160).enumerate() {
+        let mut packet = vec![0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
+        packet[2..4].copy_from_slice(&(n as u16).to_be_bytes());
+        packet[4..8].copy_from_slice(&((n as u32) * 160).to_be_bytes());
+        packet.extend_from_slice(frame);
+        let header = RtpHeaderInfo::parse(&packet).unwrap();
+        tap.on_caller_rtp(call, sim.now, &header, header.payload(&packet));
+        sim.advance(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn screened_speaking_caller_reaches_a_seat_with_the_verdict() {
+    let (mut sim, tap) = screening_sim();
+    sim.send(TRUNK, trunk_invite(70));
+    // Answered at once by the gateway, greeting played, nothing rings yet.
+    let ok = sim.take_response(TRUNK, 200, "INVITE");
+    let to = ok.headers.get("To").unwrap().to_string();
+    sim.send(TRUNK, trunk_in_dialog(70, "ACK", 1, &to));
+    assert!(sim.media.iter().any(|c| matches!(
+        c,
+        MediaCommand::Play {
+            prompt: Prompt::Greeting,
+            ..
+        }
+    )));
+    assert!(sim.nothing_to(SEAT1, "INVITE"));
+    let call = call_id(&sim);
+    let speech = std::fs::read("fixtures/audio/speech.ul").unwrap();
+    caller_speaks(&mut sim, &tap, &call, &speech[..8000 * 2]);
+    let invite = sim.take_request(SEAT1, "INVITE");
+    assert_eq!(invite.headers.get("X-Siaga-Class"), Some("speaking"));
+    assert!(invite.headers.get("X-Siaga-Risk").is_some());
+    sim.send(SEAT1, seat_reply(&invite, 200, true));
+    sim.take_request(SEAT1, "ACK");
+    // The trunk was answered once, by the gateway; no second 200.
+    assert!(sim.take_response_opt(TRUNK, 200).is_none());
+    assert_eq!(sim.ep.calls().state(&call), Some(CallState::Connected));
+}
+
+#[test]
+fn silent_caller_gets_press5_then_is_ended_as_ghost_without_ringing() {
+    let (mut sim, tap) = screening_sim();
+    sim.send(TRUNK, trunk_invite(71));
+    sim.take_response(TRUNK, 200, "INVITE");
+    let call = call_id(&sim);
+    let silence = vec![0xFFu8; 8000 * 13];
+    caller_speaks(&mut sim, &tap, &call, &silence);
+    assert!(sim.media.iter().any(|c| matches!(
+        c,
+        MediaCommand::Play {
+            prompt: Prompt::Press5,
+            ..
+        }
+    )));
+    sim.take_request(TRUNK, "BYE");
+    assert!(sim.nothing_to(SEAT1, "INVITE"), "no seat rings for a ghost");
+    assert!(sim.ep.calls().is_empty());
+}
+
+#[test]
+fn silent_caller_pressing_5_is_queued_first_as_needing_help() {
+    let (mut sim, tap) = screening_sim();
+    sim.send(TRUNK, trunk_invite(72));
+    sim.take_response(TRUNK, 200, "INVITE");
+    let call = call_id(&sim);
+    caller_speaks(&mut sim, &tap, &call, &vec![0xFFu8; 8000 * 5]);
+    // RFC 4733 event "5": start, updates, three end packets (same timestamp).
+    for (n, end) in [(0u16, false), (1, false), (2, true), (3, true), (4, true)] {
+        let mut packet = vec![0x80, 101, 0, 0, 0, 0x10, 0, 0, 0, 0, 0, 1];
+        packet[2..4].copy_from_slice(&(500 + n).to_be_bytes());
+        let duration: u16 = 160 * (n + 1);
+        packet.extend_from_slice(&[5, if end { 0x80 | 10 } else { 10 }]);
+        packet.extend_from_slice(&duration.to_be_bytes());
+        let header = RtpHeaderInfo::parse(&packet).unwrap();
+        tap.on_caller_rtp(&call, sim.now, &header, header.payload(&packet));
+        sim.advance(Duration::from_millis(20));
+    }
+    sim.advance(Duration::from_millis(500));
+    let invite = sim.take_request(SEAT1, "INVITE");
+    assert_eq!(
+        invite.headers.get("X-Siaga-Class"),
+        Some("silent_needs_help")
+    );
 }

@@ -11,6 +11,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// Routing tests look at the queue and seats without the screening step in front.
+const NO_SCREENING: (&str, &str) = ("SIAGA__SCREENING__ENABLED", "false");
+
 /// A SIPp process started in the crate root (scenarios name `fixtures/audio/*.pcap`).
 struct Sipp {
     child: Child,
@@ -167,7 +170,7 @@ fn sipp_call_reaches_a_seat_with_audio_both_ways() {
     let tmp = tempfile::tempdir().unwrap();
     let seat_port = free_port();
     let config = config_with_seats(tmp.path(), &[("seat1", Some(seat_port))]);
-    let gw = Gateway::start_config(&config, &[]);
+    let gw = Gateway::start_config(&config, &[NO_SCREENING]);
     let seat = Sipp::seat("seat_answer.xml", seat_port, 1);
     std::thread::sleep(Duration::from_millis(300));
     let (code, out) = Sipp::trunk("trunk_call.xml", gw.sip, 1, "").wait(Duration::from_secs(40));
@@ -200,7 +203,7 @@ fn three_calls_two_seats_one_waits() {
     let tmp = tempfile::tempdir().unwrap();
     let (p1, p2) = (free_port(), free_port());
     let config = config_with_seats(tmp.path(), &[("seat1", Some(p1)), ("seat2", Some(p2))]);
-    let gw = Gateway::start_config(&config, &[("SIAGA__ROUTING__WRAP_UP_S", "1")]);
+    let gw = Gateway::start_config(&config, &[("SIAGA__ROUTING__WRAP_UP_S", "1"), NO_SCREENING]);
     let seats = [
         Sipp::seat("seat_answer.xml", p1, 2),
         Sipp::seat("seat_answer.xml", p2, 2),
@@ -230,7 +233,7 @@ fn busy_seat_then_the_other_seat_answers() {
     let tmp = tempfile::tempdir().unwrap();
     let (busy, free) = (free_port(), free_port());
     let config = config_with_seats(tmp.path(), &[("seat1", Some(busy)), ("seat2", Some(free))]);
-    let gw = Gateway::start_config(&config, &[]);
+    let gw = Gateway::start_config(&config, &[NO_SCREENING]);
     // Seat1 refuses every call; whichever seat rings first, the call ends on seat2.
     let _busy = Sipp::seat("seat_busy.xml", busy, 1);
     let _free = Sipp::seat("seat_answer.xml", free, 1);
@@ -247,7 +250,7 @@ fn cancel_while_ringing_leaves_no_leg_behind() {
     let tmp = tempfile::tempdir().unwrap();
     let port = free_port();
     let config = config_with_seats(tmp.path(), &[("seat1", Some(port))]);
-    let gw = Gateway::start_config(&config, &[]);
+    let gw = Gateway::start_config(&config, &[NO_SCREENING]);
     let seat = Sipp::seat("seat_ring_cancelled.xml", port, 1);
     std::thread::sleep(Duration::from_millis(300));
     let (code, out) =
@@ -302,6 +305,7 @@ fn kill9_while_calls_run_loses_no_completed_call() {
     let env = [
         ("SIAGA__STORE__PATH", store_env.as_str()),
         ("SIAGA__ROUTING__WRAP_UP_S", "0"),
+        NO_SCREENING,
     ];
     let gw = Gateway::start_config(&config, &env);
     let _seat = Sipp::spawn(
@@ -405,4 +409,91 @@ fn sipp_seat_registers_with_digest_then_answers() {
     let rows = ended_records(&gw, 1);
     assert_eq!(rows[0].0.as_deref(), Some("seat3"), "{rows:?}");
     gw.stop();
+}
+
+// --- Screening end to end (issue 4): the caller's real audio from a pcap decides.
+
+/// Runs one screened call whose caller plays `pcap`; returns the record's
+/// (class, end_reason, seat, received→ringing ms) and whether the seat SIPp took a call.
+fn screened_call(
+    pcap: &str,
+) -> (
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+    bool,
+) {
+    let tmp = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let config = config_with_seats(tmp.path(), &[("seat1", Some(port))]);
+    let gw = Gateway::start_config(&config, &[]);
+    let seat = Sipp::seat("seat_answer.xml", port, 1);
+    std::thread::sleep(Duration::from_millis(300));
+    let scenario = fs::read_to_string(crate_dir().join("fixtures/sipp/trunk_screened.xml"))
+        .unwrap()
+        .replace(
+            "\"PCAP\"",
+            &format!("\"{}\"", crate_dir().join(pcap).display()),
+        );
+    let path = tmp.path().join("trunk.xml");
+    fs::write(&path, scenario).unwrap();
+    let args = format!(
+        "{} -sf {} -s 112 -i 127.0.0.1 -p {} -mi 127.0.0.1 -mp {} -m 1 -timeout 60s -timeout_error -recv_timeout 40000",
+        gw.sip,
+        path.display(),
+        free_port(),
+        free_port()
+    );
+    let (code, out) = Sipp::spawn(&args.split(' ').map(String::from).collect::<Vec<_>>())
+        .wait(Duration::from_secs(60));
+    assert_eq!(code, Some(0), "trunk\n{out}\n{}", gw.log());
+    let (seat_code, _) = seat.wait(Duration::from_secs(3));
+    let _ = ended_records(&gw, 1);
+    let db = rusqlite::Connection::open(gw.dir().join("siaga.sqlite")).unwrap();
+    let row = db
+        .query_row(
+            "SELECT class, end_reason, seat, ringing_at - received_at FROM calls",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .unwrap();
+    gw.stop();
+    (row.0, row.1, row.2, row.3, seat_code == Some(0))
+}
+
+#[test]
+fn screened_speaking_caller_rings_a_seat_within_1_5_s() {
+    let (class, _, seat, ringing_ms, seat_took) = screened_call("fixtures/audio/speech.pcap");
+    assert_eq!(class.as_deref(), Some("speaking"));
+    assert_eq!(seat.as_deref(), Some("seat1"));
+    assert!(seat_took, "the seat answered");
+    let ringing_ms = ringing_ms.expect("a seat rang");
+    assert!(
+        ringing_ms <= 1500,
+        "seat rang {ringing_ms} ms after the gateway answered"
+    );
+}
+
+#[test]
+fn screened_silent_caller_pressing_5_rfc4733_reaches_a_seat() {
+    let (class, _, seat, _, _) = screened_call("fixtures/audio/dtmf-55-rfc4733.pcap");
+    assert_eq!(class.as_deref(), Some("silent_needs_help"));
+    assert_eq!(seat.as_deref(), Some("seat1"));
+}
+
+#[test]
+fn screened_silent_caller_pressing_5_in_band_reaches_a_seat() {
+    let (class, _, seat, _, _) = screened_call("fixtures/audio/dtmf-55-inband.pcap");
+    assert_eq!(class.as_deref(), Some("silent_needs_help"));
+    assert_eq!(seat.as_deref(), Some("seat1"));
+}
+
+#[test]
+fn screened_silent_caller_without_key_is_a_ghost_and_no_seat_rings() {
+    let (class, reason, seat, _, seat_took) = screened_call("fixtures/audio/silence.pcap");
+    assert_eq!(class.as_deref(), Some("ghost"));
+    assert_eq!(reason.as_deref(), Some("ghost"));
+    assert_eq!(seat, None, "no seat rang");
+    assert!(!seat_took);
 }

@@ -52,6 +52,7 @@ pub fn call_settings() -> CallSettings {
         user_agent: "siaga".into(),
         domain: "siaga.local".into(),
         overflow: None,
+        screening: None,
     }
 }
 

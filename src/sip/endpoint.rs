@@ -259,6 +259,8 @@ impl Endpoint {
         [
             self.transactions.poll_timeout(),
             self.registrar.poll_timeout(),
+            self.acd.poll_timeout(),
+            self.calls.poll_timeout(),
         ]
         .into_iter()
         .flatten()

@@ -42,6 +42,18 @@ impl RecordWriter {
                 trunk,
                 sip_call_id,
             },
+            Record::Screened {
+                class,
+                score,
+                reasons,
+                audio,
+            } => CallUpdate::Screened {
+                at,
+                class,
+                score,
+                reasons,
+                audio,
+            },
             Record::Queued => CallUpdate::Queued { at },
             Record::Ringing { seat } => CallUpdate::Ringing { at, seat },
             Record::Answered { seat } => CallUpdate::Answered { at, seat },

@@ -2,7 +2,7 @@
 //! endpoint's media commands on the [`MediaEngine`], and sleeps until the next timer. One task
 //! owns the endpoint (STYLE.md habit 8).
 
-use super::b2bua::{CallState, MediaCommand, MediaEvent};
+use super::b2bua::{CallState, MediaCommand, MediaEvent, Prompt};
 use super::endpoint::{Endpoint, EndpointStats};
 use super::records::RecordWriter;
 use super::transport::{self, Inbound, TransportSettings};
@@ -63,8 +63,8 @@ pub struct DriverSettings {
     pub transport: TransportSettings,
     /// The RTP relay.
     pub media: MediaEngine,
-    /// The queue prompt (µ-law), when the file could be read.
-    pub queue_prompt: Option<Arc<Vec<u8>>>,
+    /// The prompts (µ-law), each `None` when its file could not be read.
+    pub prompts: HashMap<Prompt, Option<Arc<Vec<u8>>>>,
     /// A connected call with no RTP on either leg this long is ended.
     pub inactivity: Duration,
     /// Where call records go.
@@ -206,9 +206,10 @@ async fn run_media(
                     media.set_remote(leg, &negotiated);
                 }
             }
-            MediaCommand::PlayQueuePrompt { call } => {
-                if let (Some(media), Some(prompt)) = (medias.get(&call), &settings.queue_prompt) {
-                    media.play(Leg::Caller, prompt.clone(), true);
+            MediaCommand::Play { call, prompt } => {
+                let audio = settings.prompts.get(&prompt).cloned().flatten();
+                if let (Some(media), Some(audio)) = (medias.get(&call), audio) {
+                    media.play(Leg::Caller, audio, prompt == Prompt::Queue);
                 }
             }
             MediaCommand::Bridge { call } => {

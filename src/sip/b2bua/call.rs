@@ -28,6 +28,8 @@ use std::time::Instant;
 pub enum CallState {
     /// Waiting for RTP ports.
     Opening,
+    /// Answered by the gateway; listening to the caller (issue 4 screening).
+    Screening,
     /// In the ACD queue, hearing the queue prompt.
     Queued,
     /// A seat (or the overflow target) is being rung.
@@ -101,4 +103,8 @@ pub(crate) struct Call {
     pub(crate) session_interval: Option<std::time::Duration>,
     /// When the session expires unless refreshed (set once answered).
     pub(crate) session_deadline: Option<Instant>,
+    /// Screening state while the caller is listened to.
+    pub(crate) screening: Option<super::screen::CallScreening>,
+    /// The screening verdict, for the seat's INVITE headers.
+    pub(crate) risk: Option<crate::screening::RiskScore>,
 }

@@ -259,13 +259,15 @@ impl Calls {
         self.media.push_back(MediaCommand::Bridge {
             call: id.to_string(),
         });
-        let mut ok = legs::trunk_response_with_sdp(call, 200, local, &user_agent);
-        if let Some(interval) = call.session_interval {
-            super::session_timer::stamp(&mut ok, interval);
-            call.session_deadline = Some(ctx.now + interval);
+        if !call.answered {
+            let mut ok = legs::trunk_response_with_sdp(call, 200, local, &user_agent);
+            if let Some(interval) = call.session_interval {
+                super::session_timer::stamp(&mut ok, interval);
+                call.session_deadline = Some(ctx.now + interval);
+            }
+            let _ = ctx.txns.respond(ctx.now, &call.trunk.key.clone(), ok);
+            call.answered = true;
         }
-        let _ = ctx.txns.respond(ctx.now, &call.trunk.key.clone(), ok);
-        call.answered = true;
         call.state = CallState::Connected;
         if seat != "overflow" {
             ctx.acd
@@ -378,8 +380,10 @@ impl Calls {
 
     /// The trunk leg ended (CANCEL or BYE): end the seat leg, tell the ACD, release media.
     fn caller_left(&mut self, ctx: &mut Ctx<'_>, id: &str) {
+        // Talking to a call taker and hanging up is a normal end; leaving while screened,
+        // queued or ringing (even with the trunk leg answered by us) is abandoning.
         let reason = match self.calls.get(id) {
-            Some(call) if call.answered => EndReason::Normal,
+            Some(call) if call.state == CallState::Connected => EndReason::Normal,
             _ => EndReason::Abandoned,
         };
         self.end_trunk_side(ctx, id, reason, Party::Caller);
@@ -456,6 +460,9 @@ impl Calls {
             .saturating_duration_since(call.created)
             .as_secs_f32();
         info!(call = %id, state = ?call.state, seconds, ?reason, ?by, "call ended");
+        if let Some(setup) = &self.settings.screening {
+            let _ = setup.tap.take(id);
+        }
         if call.state == CallState::Connected {
             ctx.acd.call_ended(ctx.now, id);
         } else {

@@ -31,6 +31,12 @@ pub(crate) fn seat_invite(
     h.push("Allow", "INVITE, ACK, BYE, CANCEL, OPTIONS");
     h.push("User-Agent", user_agent.to_string());
     h.push("X-Siaga-Call", call.id.clone());
+    // The screening verdict, so any softphone shows it (DESIGN.md step 5).
+    if let Some(risk) = &call.risk {
+        h.push("X-Siaga-Risk", risk.risk_header());
+        h.push("X-Siaga-Class", risk.class_header());
+        h.push("X-Siaga-Reasons", risk.reasons_header());
+    }
     h.push("Content-Type", "application/sdp");
     invite.body = sdp;
     invite

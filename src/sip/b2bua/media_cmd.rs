@@ -23,10 +23,12 @@ pub enum MediaCommand {
         /// The negotiated stream.
         negotiated: Negotiated,
     },
-    /// Play the queue prompt to the caller (looped) until bridged.
-    PlayQueuePrompt {
+    /// Play a prompt to the caller (the queue prompt loops until bridged).
+    Play {
         /// siaga's call id.
         call: String,
+        /// Which one.
+        prompt: Prompt,
     },
     /// Relay caller ↔ seat.
     Bridge {
@@ -43,6 +45,17 @@ pub enum MediaCommand {
         /// siaga's call id.
         call: String,
     },
+}
+
+/// The prompts the caller hears (`config/prompts/`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Prompt {
+    /// Played once when a screened call is answered.
+    Greeting,
+    /// "If you need help but cannot speak, press 5", played once.
+    Press5,
+    /// Looped while the call waits for a seat.
+    Queue,
 }
 
 /// What the media engine reports back.

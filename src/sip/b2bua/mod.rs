@@ -7,7 +7,8 @@ mod legs;
 pub mod media_cmd;
 
 pub use call::CallState;
-pub use media_cmd::{MediaCommand, MediaEvent};
+pub use media_cmd::{MediaCommand, MediaEvent, Prompt};
+pub use screen::ScreeningSetup;
 
 use super::dialog::Dialog;
 use super::header::{NameAddr, Uri};
@@ -43,6 +44,8 @@ pub struct CallSettings {
     pub domain: String,
     /// Overflow target: Request-URI and where to send it.
     pub overflow: Option<(String, Peer)>,
+    /// Screening of callers (`None`: calls are queued unscreened at once).
+    pub screening: Option<ScreeningSetup>,
 }
 
 /// Everything the B2BUA touches while handling one input.
@@ -89,6 +92,17 @@ pub enum Record {
         trunk: String,
         /// The trunk leg's Call-ID.
         sip_call_id: String,
+    },
+    /// Screening finished.
+    Screened {
+        /// Class.
+        class: crate::store::ScreeningClass,
+        /// Risk 0..100.
+        score: u8,
+        /// Reasons with their shares.
+        reasons: Vec<String>,
+        /// Audio statistics.
+        audio: crate::store::AudioStats,
     },
     /// The call entered the queue.
     Queued,
@@ -242,6 +256,8 @@ impl Calls {
             answered: false,
             session_interval,
             session_deadline: None,
+            screening: None,
+            risk: None,
         };
         self.records.push_back((id.clone(), received_record(&call)));
         self.calls.insert(id.clone(), call);
@@ -294,8 +310,26 @@ impl Calls {
             leg: Leg::Caller,
             negotiated,
         });
-        self.media.push_back(MediaCommand::PlayQueuePrompt {
+        if self.settings.screening.is_some() {
+            // Screening needs the caller's audio: answer now (DESIGN.md step 3).
+            let mut ok = legs::trunk_response_with_sdp(
+                call,
+                200,
+                self.settings.local,
+                &self.settings.user_agent,
+            );
+            if let Some(interval) = call.session_interval {
+                session_timer::stamp(&mut ok, interval);
+                call.session_deadline = Some(ctx.now + interval);
+            }
+            let _ = ctx.txns.respond(ctx.now, &call.trunk.key.clone(), ok);
+            call.answered = true;
+            self.start_screening(id, ctx.now);
+            return;
+        }
+        self.media.push_back(MediaCommand::Play {
             call: id.to_string(),
+            prompt: Prompt::Queue,
         });
         let early = legs::trunk_response_with_sdp(
             call,
@@ -308,6 +342,7 @@ impl Calls {
         let caller_text = call.caller.clone();
         ctx.acd
             .enqueue(ctx.now, id, CallClass::Unscreened, &caller_text);
+        self.records.push_back((id.to_string(), Record::Queued));
         info!(call = %id, "queued");
     }
 }
@@ -315,6 +350,7 @@ impl Calls {
 mod flow;
 mod orphans;
 mod reinvite;
+mod screen;
 mod session_timer;
 
 /// The record of a new call: the caller's number from P-Asserted-Identity or From, `None`

@@ -46,13 +46,18 @@ pub(super) fn stamp(response: &mut Response, interval: Duration) {
 }
 
 impl Calls {
-    /// The earliest session deadline.
+    /// The earliest session deadline, or the next look at a screening call.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.calls.values().filter_map(|c| c.session_deadline).min()
+        let sessions = self.calls.values().filter_map(|c| c.session_deadline).min();
+        [sessions, self.screening_timeout()]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
-    /// Ends calls whose session was not refreshed in time.
+    /// Runs screening and ends calls whose session was not refreshed in time.
     pub fn handle_timeout(&mut self, ctx: &mut Ctx<'_>) {
+        self.screening_tick(ctx);
         let expired: Vec<String> = self
             .calls
             .values()

@@ -1,0 +1,206 @@
+//! Screening inside a call (DESIGN.md call flow step 3): the trunk leg is answered at once,
+//! the greeting plays, and the caller's audio goes through the screening tap. Speech → queued
+//! as *speaking*; silence → the press-5 prompt; key 5 → *silent caller needs help*; nothing at
+//! all → *ghost* (ended politely, or queued lowest, per config). Any fault of screening
+//! queues the call unscreened (fail open): a caller who speaks or presses a key always
+//! reaches the queue.
+
+use super::{CallState, Calls, Ctx, MediaCommand, Prompt, Record};
+use crate::screening::{
+    score, Action, CallFeatures, CallerId, Outcome, RepeatCallers, ScreeningFault,
+    ScreeningSettings, ScreeningTap, Session,
+};
+use crate::store::{AudioStats, CallerHistory, EndReason, ScreeningClass};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tracing::{info, warn};
+
+/// How often a screening call's detector is looked at (the speech decision needs it).
+const TICK: Duration = Duration::from_millis(100);
+
+/// Screening for calls, from the configuration.
+#[derive(Debug, Clone)]
+pub struct ScreeningSetup {
+    /// Windows, keys, prompts, ghost action.
+    pub settings: ScreeningSettings,
+    /// The per-call detectors, fed by the media relay.
+    pub tap: Arc<ScreeningTap>,
+    /// Calls per number in the last hour and day.
+    pub repeat: Arc<RepeatCallers>,
+}
+
+/// Screening state of one call.
+#[derive(Debug)]
+pub(crate) struct CallScreening {
+    pub(crate) session: Session,
+    pub(crate) caller: CallerId,
+    pub(crate) features: Option<CallFeatures>,
+    pub(crate) repeat: crate::screening::RepeatCounts,
+    /// When the detector is looked at next.
+    pub(crate) next_look: Instant,
+}
+
+impl Calls {
+    /// Starts screening a call whose trunk leg was just answered.
+    pub(super) fn start_screening(&mut self, id: &str, now: Instant) {
+        let Some(setup) = self.settings.screening.clone() else {
+            return;
+        };
+        let Some(call) = self.calls.get_mut(id) else {
+            return;
+        };
+        let h = &call.trunk.invite.headers;
+        let caller = CallerId::from_headers(
+            h.get("From"),
+            h.get("P-Asserted-Identity"),
+            h.get("Privacy"),
+        );
+        let repeat = match &caller {
+            CallerId::Number(number) => setup.repeat.record(number, now),
+            CallerId::Withheld => Default::default(),
+        };
+        setup.tap.start(id, now);
+        call.screening = Some(CallScreening {
+            session: Session::new(&setup.settings, now),
+            caller,
+            features: None,
+            repeat,
+            next_look: now + TICK,
+        });
+        call.state = CallState::Screening;
+        self.media.push_back(MediaCommand::Play {
+            call: id.to_string(),
+            prompt: Prompt::Greeting,
+        });
+        info!(call = %id, "screening");
+    }
+
+    /// When screening next needs a look.
+    pub(super) fn screening_timeout(&self) -> Option<Instant> {
+        self.calls
+            .values()
+            .filter_map(|c| {
+                c.screening
+                    .as_ref()
+                    .filter(|_| c.state == CallState::Screening)
+            })
+            .map(|s| s.next_look)
+            .min()
+    }
+
+    /// Feeds every screening session its detector's state and acts on the result.
+    pub(super) fn screening_tick(&mut self, ctx: &mut Ctx<'_>) {
+        let Some(setup) = self.settings.screening.clone() else {
+            return;
+        };
+        let ids: Vec<String> = self
+            .calls
+            .values()
+            .filter(|c| c.state == CallState::Screening)
+            .filter(|c| c.screening.as_ref().is_some_and(|s| s.next_look <= ctx.now))
+            .map(|c| c.id.clone())
+            .collect();
+        for id in ids {
+            let mut actions = Vec::new();
+            if let Some(screening) = self.calls.get_mut(&id).and_then(|c| c.screening.as_mut()) {
+                let now = ctx.now;
+                screening.next_look = now + TICK;
+                let (caller, repeat) = (screening.caller.clone(), screening.repeat);
+                let looked = setup.tap.with(&id, now, |det| {
+                    (
+                        det.clone(),
+                        CallFeatures::gather(det, &caller, repeat, CallerHistory::default()),
+                    )
+                });
+                match looked {
+                    Ok((det, features)) => {
+                        screening.session.update(now, &det);
+                        screening.features = Some(features);
+                    }
+                    Err(err) => {
+                        warn!(call = %id, %err, "screening failed: queued unscreened");
+                        screening.session.fault(now, ScreeningFault::Detector);
+                    }
+                }
+                while let Some(action) = screening.session.poll_action() {
+                    actions.push(action);
+                }
+            }
+            for action in actions {
+                match action {
+                    Action::PlayPress5Prompt => self.media.push_back(MediaCommand::Play {
+                        call: id.clone(),
+                        prompt: Prompt::Press5,
+                    }),
+                    Action::Finish(outcome) => self.finish_screening(ctx, &id, outcome, &setup),
+                }
+            }
+        }
+    }
+
+    fn finish_screening(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        id: &str,
+        outcome: Outcome,
+        setup: &ScreeningSetup,
+    ) {
+        let audio = setup.tap.take(id).map(|det| det.stats()).ok();
+        let Some(call) = self.calls.get_mut(id) else {
+            return;
+        };
+        let Some(screening) = call.screening.as_ref() else {
+            return;
+        };
+        let features = screening.features.unwrap_or_default();
+        let risk = score(outcome, &features, setup.settings.ghost_action);
+        let class = match outcome {
+            Outcome::Speaking => ScreeningClass::Speaking,
+            Outcome::SilentNeedsHelp => ScreeningClass::SilentNeedsHelp,
+            Outcome::Ghost => ScreeningClass::Ghost,
+            Outcome::HungUp | Outcome::Unscreened(_) => ScreeningClass::Unscreened,
+        };
+        info!(call = %id, outcome = outcome.as_str(), risk = %risk.risk_header(), reasons = %risk.reasons_header(), "screened");
+        self.records.push_back((
+            id.to_string(),
+            Record::Screened {
+                class,
+                score: (risk.risk * 100.0).round().clamp(0.0, 100.0) as u8,
+                reasons: risk
+                    .reasons
+                    .iter()
+                    .map(|r| format!("{}={:.2}", r.name, r.share))
+                    .collect(),
+                audio: audio.map(store_audio).unwrap_or_default(),
+            },
+        ));
+        let queue_class = risk.class;
+        call.risk = Some(risk);
+        match queue_class {
+            Some(queue_class) => {
+                call.state = CallState::Queued;
+                let caller_text = call.caller.clone();
+                ctx.acd.enqueue(ctx.now, id, queue_class, &caller_text);
+                self.records.push_back((id.to_string(), Record::Queued));
+                self.media.push_back(MediaCommand::Play {
+                    call: id.to_string(),
+                    prompt: Prompt::Queue,
+                });
+            }
+            None => {
+                info!(call = %id, "ghost call ended politely");
+                self.hang_up_both(ctx, id, EndReason::Ghost);
+            }
+        }
+    }
+}
+
+fn store_audio(stats: crate::screening::AudioStats) -> AudioStats {
+    AudioStats {
+        speech_ms: stats.speech_ms.min(u64::from(u32::MAX)) as u32,
+        silence_ms: stats.silence_ms.min(u64::from(u32::MAX)) as u32,
+        mean_dbfs: None,
+        peak_dbfs: Some(stats.peak_level_db),
+        dtmf: String::new(),
+    }
+}
