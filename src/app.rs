@@ -216,6 +216,22 @@ fn load_prompts(config: &Config) -> std::collections::HashMap<Prompt, Option<Arc
     .collect()
 }
 
+/// Reads a caller's past dispositions from the store when a screened call starts. It runs
+/// inside the SIP driver, so the read is wrapped in `block_in_place` (the runtime moves other
+/// tasks off this worker meanwhile); a failed read is an empty history: screening fails open.
+fn history_lookup(store: Arc<dyn CallStore>, days: u32) -> crate::sip::b2bua::HistoryLookup {
+    Arc::new(move |number: &str| {
+        let now = Timestamp::now();
+        let since = Timestamp::from_ms(now.as_ms() - i64::from(days) * 86_400_000);
+        tokio::task::block_in_place(|| store.caller_history(number, now, since)).unwrap_or_else(
+            |err| {
+                tracing::warn!(%err, "caller history unavailable: screening without it");
+                Default::default()
+            },
+        )
+    })
+}
+
 /// Opens the call store (creating its folder) and marks calls a previous run left in
 /// progress as interrupted (a killed process loses no call record).
 fn open_store(config: &Config) -> anyhow::Result<Arc<dyn CallStore>> {
@@ -254,6 +270,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         settings: config.screening.clone(),
         tap: tap.clone(),
         repeat: Arc::new(RepeatCallers::new()),
+        history: history_lookup(store.clone(), config.screening.history_days),
     });
     let (records, writer) = RecordWriter::start(store.clone());
     let driver = DriverSettings {

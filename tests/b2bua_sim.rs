@@ -601,11 +601,16 @@ use siaga::screening::{RepeatCallers, ScreeningTap};
 use std::sync::Arc;
 
 fn screening_sim() -> (Sim, Arc<ScreeningTap>) {
+    screening_sim_with(siaga::store::CallerHistory::default())
+}
+
+fn screening_sim_with(history: siaga::store::CallerHistory) -> (Sim, Arc<ScreeningTap>) {
     let tap = Arc::new(ScreeningTap::new(Duration::from_millis(160)));
     let setup = ScreeningSetup {
         settings: siaga::config::Config::default().screening,
         tap: tap.clone(),
         repeat: Arc::new(RepeatCallers::new()),
+        history: Arc::new(move |_: &str| history),
     };
     (
         Sim::build(vec![static_seat("seat1", SEAT1)], None, Some(setup)),
@@ -711,4 +716,26 @@ fn silent_caller_pressing_5_is_queued_first_as_needing_help() {
         invite.headers.get("X-Siaga-Class"),
         Some("silent_needs_help")
     );
+}
+
+#[test]
+fn repeat_prank_caller_is_flagged_and_lowered_never_refused() {
+    let history = siaga::store::CallerHistory {
+        prank: 3,
+        ..Default::default()
+    };
+    let (mut sim, tap) = screening_sim_with(history);
+    sim.send(TRUNK, trunk_invite(73));
+    sim.take_response(TRUNK, 200, "INVITE");
+    let call = call_id(&sim);
+    let speech = std::fs::read("fixtures/audio/speech.ul").unwrap();
+    caller_speaks(&mut sim, &tap, &call, &speech[..8000 * 2]);
+    // Still rung (never refused), but flagged with its reasons.
+    let invite = sim.take_request(SEAT1, "INVITE");
+    assert_eq!(invite.headers.get("X-Siaga-Class"), Some("repeat_prank"));
+    assert!(invite
+        .headers
+        .get("X-Siaga-Reasons")
+        .unwrap()
+        .contains("past_prank"));
 }

@@ -8,7 +8,7 @@ pub mod media_cmd;
 
 pub use call::CallState;
 pub use media_cmd::{MediaCommand, MediaEvent, Prompt};
-pub use screen::ScreeningSetup;
+pub use screen::{HistoryLookup, ScreeningSetup};
 
 use super::dialog::Dialog;
 use super::header::{NameAddr, Uri};

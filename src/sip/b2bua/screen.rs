@@ -18,8 +18,12 @@ use tracing::{info, warn};
 /// How often a screening call's detector is looked at (the speech decision needs it).
 const TICK: Duration = Duration::from_millis(100);
 
+/// The caller's past dispositions (prank, ghost, genuine) from the call records; any
+/// failure is an empty history (fail open).
+pub type HistoryLookup = Arc<dyn Fn(&str) -> CallerHistory + Send + Sync>;
+
 /// Screening for calls, from the configuration.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ScreeningSetup {
     /// Windows, keys, prompts, ghost action.
     pub settings: ScreeningSettings,
@@ -27,6 +31,16 @@ pub struct ScreeningSetup {
     pub tap: Arc<ScreeningTap>,
     /// Calls per number in the last hour and day.
     pub repeat: Arc<RepeatCallers>,
+    /// Past dispositions of a number.
+    pub history: HistoryLookup,
+}
+
+impl std::fmt::Debug for ScreeningSetup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ScreeningSetup")
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Screening state of one call.
@@ -36,6 +50,8 @@ pub(crate) struct CallScreening {
     pub(crate) caller: CallerId,
     pub(crate) features: Option<CallFeatures>,
     pub(crate) repeat: crate::screening::RepeatCounts,
+    /// The number's past dispositions, read once when screening starts.
+    pub(crate) history: CallerHistory,
     /// When the detector is looked at next.
     pub(crate) next_look: Instant,
 }
@@ -55,8 +71,8 @@ impl Calls {
             h.get("P-Asserted-Identity"),
             h.get("Privacy"),
         );
-        let repeat = match &caller {
-            CallerId::Number(number) => setup.repeat.record(number, now),
+        let (repeat, history) = match &caller {
+            CallerId::Number(number) => (setup.repeat.record(number, now), (setup.history)(number)),
             CallerId::Withheld => Default::default(),
         };
         setup.tap.start(id, now);
@@ -65,6 +81,7 @@ impl Calls {
             caller,
             features: None,
             repeat,
+            history,
             next_look: now + TICK,
         });
         call.state = CallState::Screening;
@@ -106,10 +123,11 @@ impl Calls {
                 let now = ctx.now;
                 screening.next_look = now + TICK;
                 let (caller, repeat) = (screening.caller.clone(), screening.repeat);
+                let history = screening.history;
                 let looked = setup.tap.with(&id, now, |det| {
                     (
                         det.clone(),
-                        CallFeatures::gather(det, &caller, repeat, CallerHistory::default()),
+                        CallFeatures::gather(det, &caller, repeat, history),
                     )
                 });
                 match looked {
