@@ -258,9 +258,20 @@ fn open_store(config: &Config) -> anyhow::Result<Arc<dyn CallStore>> {
 pub async fn run(config: Config) -> anyhow::Result<()> {
     // Signal handlers first, so a signal right after the start line is never missed.
     let signals = Signals::install()?;
+    let shutdown = CancellationToken::new();
+    let stop = shutdown.clone();
+    tokio::spawn(async move {
+        signals.wait().await;
+        info!("shutting down");
+        stop.cancel();
+    });
+    serve(config, shutdown).await
+}
+
+/// Runs the gateway until `shutdown` is cancelled (the demo and embedders use this).
+pub async fn serve(config: Config, shutdown: CancellationToken) -> anyhow::Result<()> {
     let sockets = SipSockets::bind(&config).await?;
     let local = sockets.local_addrs();
-    let shutdown = CancellationToken::new();
     let snapshot = Arc::new(Mutex::new(Snapshot::default()));
     let store = open_store(&config)?;
     let tap = Arc::new(ScreeningTap::new(Duration::from_millis(
@@ -296,9 +307,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     ));
     let api = crate::api::start(&config, snapshot, control_tx, store, shutdown.clone()).await?;
     info!(sip = ?local, api = %config.api.listen, seats = config.seats.len(), "siaga started");
-    signals.wait().await;
-    info!("shutting down");
-    shutdown.cancel();
+    shutdown.cancelled().await;
     sip.await.context("SIP task failed")?;
     // The driver dropped its sender: the writer drains what is left, then ends.
     writer.await.context("call-record writer failed")?;

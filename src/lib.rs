@@ -23,6 +23,7 @@ pub mod analytics;
 pub mod api;
 pub mod app;
 pub mod config;
+pub mod demo;
 pub mod location;
 pub mod media;
 pub mod routing;

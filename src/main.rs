@@ -32,6 +32,8 @@ enum Command {
         #[arg(long, value_name = "FILTER")]
         log_level: Option<String>,
     },
+    /// The gateway on loopback with simulated 112 calls and seats: what happened and why.
+    Demo,
     /// Load and validate the configuration, then print it with secrets masked.
     CheckConfig {
         #[command(flatten)]
@@ -99,6 +101,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::CheckConfig { config } => check_config(&config.config),
+        Command::Demo => demo(),
         Command::Run { config, log_level } => run(&config.config, log_level),
         Command::Report {
             config,
@@ -123,6 +126,31 @@ fn main() -> ExitCode {
         }) => with_config(&config.config, |c| {
             cli_report::account_add(c, &name, role, seat.as_deref())
         }),
+    }
+}
+
+/// `siaga demo`: warnings only on the console, the table on stdout.
+fn demo() -> ExitCode {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt().with_env_filter(filter).init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_RUNTIME);
+        }
+    };
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    match runtime.block_on(siaga::demo::run(&root)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(EXIT_RUNTIME)
+        }
     }
 }
 
