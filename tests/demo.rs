@@ -9,7 +9,11 @@ fn demo_shows_each_outcome() {
         .output()
         .expect("run siaga demo");
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let row = |what: &str| {
         text.lines()
             .find(|l| l.starts_with(what))
@@ -22,6 +26,12 @@ fn demo_shows_each_outcome() {
         let line = row(ghost);
         assert!(line.contains("Ghost") && line.contains(" - "), "{line}");
     }
-    assert!(row("cannot speak, presses 5").contains("SilentNeedsHelp"), "{text}");
-    assert!(row("repeat caller, 2nd call").contains("repeat_1h"), "{text}");
+    assert!(
+        row("cannot speak, presses 5").contains("SilentNeedsHelp"),
+        "{text}"
+    );
+    assert!(
+        row("repeat caller, 2nd call").contains("repeat_1h"),
+        "{text}"
+    );
 }
