@@ -184,7 +184,7 @@ impl Endpoint {
         }
         match ingress(bytes, framing, &self.settings.user_agent) {
             Ingress::Request(mut request) => {
-                stamp_via(&mut request, from.addr);
+                stamp_top_via(&mut request.headers, from.addr);
                 self.transactions
                     .handle_message(now, from, Message::Request(request));
             }
@@ -195,12 +195,7 @@ impl Endpoint {
             Ingress::Reject(mut response) => {
                 self.stats.rejected += 1;
                 info!(peer = %from.addr, status = response.status, reason = %response.reason, "request refused at ingress");
-                if let Some(top) = response.headers.0.iter_mut().find(|h| h.name == "Via") {
-                    if let Ok(mut via) = Via::parse(&top.value) {
-                        stamp(&mut via, from.addr);
-                        top.value = print_via(&via);
-                    }
-                }
+                stamp_top_via(&mut response.headers, from.addr);
                 self.outbox.push_back((from, response.to_bytes()));
             }
             Ingress::Drop(why) => {
@@ -474,8 +469,8 @@ impl Endpoint {
 }
 
 /// RFC 3261 §18.2.1 and RFC 3581 §4: record where the request really came from.
-fn stamp_via(request: &mut Request, source: SocketAddr) {
-    if let Some(top) = request.headers.0.iter_mut().find(|h| h.name == "Via") {
+fn stamp_top_via(headers: &mut super::message::Headers, source: SocketAddr) {
+    if let Some(top) = headers.0.iter_mut().find(|h| h.name == "Via") {
         if let Ok(mut via) = Via::parse(&top.value) {
             stamp(&mut via, source);
             top.value = print_via(&via);
