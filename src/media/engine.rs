@@ -33,8 +33,9 @@ pub enum MediaError {
     /// The port pool is empty or exhausted.
     #[error(transparent)]
     Ports(#[from] PortError),
-    /// No free pair could be bound (every port tried is taken by another process).
-    #[error("cannot bind RTP/RTCP on {ip} after {tried} port pairs")]
+    /// No free pair could be bound: every port tried is taken by another process, or the
+    /// error is not about the port (e.g. no file descriptor left) and no other port would do.
+    #[error("cannot bind RTP/RTCP on {ip} after {tried} port pairs: {source}")]
     Bind {
         /// The media address.
         ip: IpAddr,
@@ -146,6 +147,16 @@ impl MediaEngine {
                         pool.bind_failed(port);
                     }
                     tracing::debug!(port, tried, %err, "RTP port pair not bindable");
+                    if !port_specific(&err) {
+                        // Out of file descriptors or buffers: every other port fails the same
+                        // way, and trying them all would stall the caller for thousands of
+                        // system calls.
+                        return Err(MediaError::Bind {
+                            ip,
+                            tried: tried + 1,
+                            source: err,
+                        });
+                    }
                     last_error = Some(err);
                 }
             }
@@ -159,6 +170,15 @@ impl MediaEngine {
             None => PortError::Exhausted { pairs: capacity }.into(),
         })
     }
+}
+
+/// Whether a bind error is about that port (taken, or not ours to use), so another port may
+/// still bind.
+fn port_specific(err: &io::Error) -> bool {
+    matches!(
+        err.kind(),
+        io::ErrorKind::AddrInUse | io::ErrorKind::PermissionDenied
+    )
 }
 
 async fn bind_both(ip: IpAddr, port: u16) -> io::Result<(UdpSocket, UdpSocket)> {
@@ -339,5 +359,21 @@ impl CallMedia {
         if let Some(task) = self.task.take() {
             let _ = task.await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::port_specific;
+    use std::io;
+
+    #[test]
+    fn only_port_errors_move_on_to_the_next_port() {
+        assert!(port_specific(&io::ErrorKind::AddrInUse.into()));
+        assert!(port_specific(&io::ErrorKind::PermissionDenied.into()));
+        // EMFILE, ENFILE (Linux): no descriptor for any port.
+        assert!(!port_specific(&io::Error::from_raw_os_error(24)));
+        assert!(!port_specific(&io::Error::from_raw_os_error(23)));
+        assert!(!port_specific(&io::ErrorKind::AddrNotAvailable.into()));
     }
 }

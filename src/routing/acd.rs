@@ -5,7 +5,7 @@
 //! [`Acd::poll_assignment`] (ring that seat) and [`Acd::poll_event`] (cancel a timed-out
 //! ring, overflow a call), and sleeps until [`Acd::poll_timeout`] to call
 //! [`Acd::handle_timeout`].
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
 use super::class::CallClass;
@@ -128,6 +128,11 @@ pub enum AcdError {
 pub struct Acd {
     pub(super) settings: AcdSettings,
     pub(super) seats: Vec<Seat>,
+    /// Seat name → index in `seats` (the seats are fixed at construction).
+    by_name: HashMap<String, usize>,
+    /// Call id → index of the seat `OnCall` for it; kept in step by [`Acd::apply`], the only
+    /// place a seat changes state.
+    on_call: HashMap<String, usize>,
     pub(super) queue: CallQueue,
     pub(super) events: VecDeque<AcdEvent>,
 }
@@ -135,12 +140,20 @@ pub struct Acd {
 impl Acd {
     /// An ACD at `now` with `seats` in configuration order (the order breaks idle ties).
     pub fn new(now: Instant, settings: AcdSettings, seats: Vec<SeatSpec>) -> Acd {
+        let seats: Vec<Seat> = seats
+            .into_iter()
+            .map(|s| Seat::new(now, &s.name, s.static_contact))
+            .collect();
+        let mut by_name = HashMap::with_capacity(seats.len());
+        for (i, seat) in seats.iter().enumerate() {
+            // A repeated name (the config refuses them) resolves to the first, as before.
+            by_name.entry(seat.name().to_owned()).or_insert(i);
+        }
         Acd {
             settings,
-            seats: seats
-                .into_iter()
-                .map(|s| Seat::new(now, &s.name, s.static_contact))
-                .collect(),
+            seats,
+            by_name,
+            on_call: HashMap::new(),
             queue: CallQueue::new(settings.ageing),
             events: VecDeque::new(),
         }
@@ -154,9 +167,9 @@ impl Acd {
     }
 
     fn seat_index(&self, name: &str) -> Result<usize, AcdError> {
-        self.seats
-            .iter()
-            .position(|s| s.name() == name)
+        self.by_name
+            .get(name)
+            .copied()
             .ok_or_else(|| AcdError::UnknownSeat {
                 seat: name.to_owned(),
             })
@@ -171,7 +184,19 @@ impl Acd {
     ) -> Result<(), AcdError> {
         let rules = self.rules();
         let seat = &mut self.seats[idx];
-        if let Some(SeatNotice::Paused { reason }) = seat.apply(now, input, &rules)? {
+        let was_on = on_call_id(seat.state()).map(str::to_owned);
+        let notice = seat.apply(now, input, &rules);
+        let is_on = on_call_id(seat.state());
+        if was_on.as_deref() != is_on {
+            if let Some(call) = &was_on {
+                self.on_call.remove(call);
+            }
+            if let Some(call) = is_on {
+                self.on_call.insert(call.to_owned(), idx);
+            }
+        }
+        let seat = &self.seats[idx];
+        if let Some(SeatNotice::Paused { reason }) = notice? {
             self.events.push_back(AcdEvent::SeatPaused {
                 seat: seat.name().to_owned(),
                 reason,
@@ -232,10 +257,36 @@ impl Acd {
         }
     }
 
+    /// The index of the seat named `name`.
+    pub(super) fn seat_position(&self, name: &str) -> Option<usize> {
+        self.by_name.get(name).copied()
+    }
+
     fn connected_seat(&self, call: &str) -> Option<usize> {
-        self.seats
+        self.on_call.get(call).copied()
+    }
+
+    /// No seat is on a call.
+    #[cfg(test)]
+    pub(super) fn on_call_is_empty(&self) -> bool {
+        self.on_call.is_empty()
+    }
+
+    /// The seat indexes agree with a scan of every seat.
+    #[cfg(test)]
+    pub(super) fn indexes_consistent(&self) -> bool {
+        let scanned: HashMap<String, usize> = self
+            .seats
             .iter()
-            .position(|s| matches!(s.state(), SeatState::OnCall { call: c, .. } if c == call))
+            .enumerate()
+            .filter_map(|(i, s)| on_call_id(s.state()).map(|c| (c.to_owned(), i)))
+            .collect();
+        scanned == self.on_call
+            && self
+                .seats
+                .iter()
+                .enumerate()
+                .all(|(i, s)| self.by_name.get(s.name()) == Some(&i))
     }
 
     /// Seats that can take calls now or soon (not unreachable, not paused).
@@ -253,6 +304,10 @@ impl Acd {
     /// [`ONLY_SEAT_RETRY`]. A call that cannot use the free seat does not block the calls
     /// behind it.
     pub fn poll_assignment(&mut self, now: Instant) -> Option<Assignment> {
+        // Nothing waits (every queued call is being rung): skip the scans of every seat.
+        if self.queue.iter().all(|c| c.offered_to().is_some()) {
+            return None;
+        }
         let only_one = self.in_service() == 1;
         let (call, idx) = self
             .queue
@@ -363,5 +418,13 @@ impl Acd {
         self.apply(idx, now, SeatInput::Resume)?;
         tracing::info!(seat, "seat resumed");
         Ok(())
+    }
+}
+
+/// The call a seat in `state` is connected to.
+fn on_call_id(state: &SeatState) -> Option<&str> {
+    match state {
+        SeatState::OnCall { call, .. } => Some(call),
+        _ => None,
     }
 }

@@ -44,6 +44,7 @@ fn acd_with(t0: Instant, names: &[&str], overflow: bool) -> Acd {
 }
 
 fn assign(acd: &mut Acd, now: Instant) -> Option<(String, String)> {
+    assert!(acd.indexes_consistent(), "seat indexes out of step");
     acd.poll_assignment(now).map(|a| (a.call, a.seat))
 }
 
@@ -56,6 +57,7 @@ fn events(acd: &mut Acd) -> Vec<AcdEvent> {
 }
 
 fn state(acd: &Acd, seat: &str) -> SeatStateKind {
+    assert!(acd.indexes_consistent(), "seat indexes out of step");
     acd.seat(seat).unwrap().state().kind()
 }
 
@@ -401,4 +403,56 @@ fn a_refused_call_does_not_block_the_calls_behind_it() {
     );
     acd.enqueue(t0 + s(5), "c2", CallClass::Low, "0813");
     assert_eq!(assign(&mut acd, t0 + s(5)), pair("c2", "b"));
+}
+
+/// Many seats and calls through every way a connected call can end: the name and on-call
+/// indexes always match a scan of the seats.
+#[test]
+fn seat_indexes_follow_every_transition() {
+    let t0 = Instant::now();
+    let names: Vec<String> = (1..=40).map(|i| format!("seat{i}")).collect();
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let mut acd = acd_with(t0, &refs, false);
+    let mut t = t0 + s(60);
+    for round in 0..3u64 {
+        for i in 0..40u64 {
+            acd.enqueue(t, &format!("r{round}c{i}"), CallClass::Unscreened, "0812");
+        }
+        let mut rung = Vec::new();
+        while let Some(a) = acd.poll_assignment(t) {
+            rung.push(a);
+        }
+        assert_eq!(rung.len(), 40);
+        assert!(acd.indexes_consistent());
+        for (i, a) in rung.iter().enumerate() {
+            let outcome = if i % 7 == 3 {
+                RingOutcome::Busy
+            } else {
+                RingOutcome::Answered
+            };
+            acd.ring_result(t + s(1), &a.call, &a.seat, outcome);
+            assert!(acd.indexes_consistent());
+        }
+        for (i, a) in rung.iter().enumerate() {
+            match i % 4 {
+                0 => acd.call_ended(t + s(2), &a.call),
+                1 => acd.caller_gone(t + s(2), &a.call),
+                2 => {
+                    let _ = acd.pause(t + s(2), &a.seat, "test");
+                    acd.call_ended(t + s(3), &a.call);
+                    let _ = acd.resume(t + s(4), &a.seat);
+                }
+                _ => acd.call_ended(t + s(5), &a.call),
+            }
+            assert!(acd.indexes_consistent());
+        }
+        t += WRAP + s(10);
+        acd.handle_timeout(t);
+        // Calls a busy seat refused are still queued: let them go.
+        for i in 0..40u64 {
+            acd.caller_gone(t, &format!("r{round}c{i}"));
+        }
+        assert!(acd.indexes_consistent());
+        assert!(acd.on_call_is_empty());
+    }
 }

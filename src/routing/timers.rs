@@ -13,6 +13,14 @@ impl Acd {
     /// warning is logged once), and expiry of refusal hold-offs. Ageing needs no timer.
     pub fn handle_timeout(&mut self, now: Instant) {
         for idx in 0..self.seats.len() {
+            // Most seats have nothing due: look before cloning the state (it holds a call id).
+            let due = match self.seats[idx].state() {
+                SeatState::Ringing { until, .. } | SeatState::WrapUp { until } => *until <= now,
+                _ => false,
+            };
+            if !due {
+                continue;
+            }
             match self.seats[idx].state().clone() {
                 SeatState::Ringing { call, until, .. } if until <= now => {
                     let seat = self.seats[idx].name().to_owned();
@@ -116,7 +124,7 @@ impl Acd {
 
     /// A seat by name.
     pub fn seat(&self, name: &str) -> Option<&Seat> {
-        self.seats.iter().find(|s| s.name() == name)
+        self.seat_position(name).map(|i| &self.seats[i])
     }
 
     /// The queue.

@@ -25,6 +25,9 @@ pub(crate) struct Entry {
     pub(crate) machine: Machine,
     /// Registered once a 2xx left a server INVITE transaction.
     pub(crate) ack_key: Option<AckKey>,
+    /// The slot of this transaction in the layer's deadline index: the machine's
+    /// [`Machine::next_timeout`] when the layer last looked, and a tie-breaking sequence.
+    pub(crate) deadline: Option<(Instant, u64)>,
 }
 
 impl Machine {
