@@ -347,6 +347,7 @@ impl Calls {
     }
 }
 
+mod ending;
 mod flow;
 mod orphans;
 mod reinvite;
