@@ -96,6 +96,8 @@ pub(crate) struct Call {
     pub(crate) media: Option<(SocketAddr, SocketAddr)>,
     /// The caller as shown to seats (From of the trunk INVITE).
     pub(crate) caller: String,
+    /// The caller's number (PAI, else From), or withheld (RFC 3323 Privacy, anonymous).
+    pub(crate) caller_id: crate::screening::CallerId,
     pub(crate) created: Instant,
     /// The trunk leg was answered (200 sent).
     pub(crate) answered: bool,

@@ -18,6 +18,7 @@ use super::transaction::{Peer, TransactionLayer, TxKey};
 use crate::media::sdp::{self, SdpOrigin, SessionDescription};
 use crate::media::Leg;
 use crate::routing::{Acd, CallClass};
+use crate::screening::CallerId;
 use crate::store::{EndReason, Party};
 use call::{Call, SeatLeg, TrunkLeg};
 use std::collections::{HashMap, VecDeque};
@@ -234,6 +235,12 @@ impl Calls {
             })
             .unwrap_or_else(|| "<sip:anonymous@anonymous.invalid>".into());
         let dialog = Dialog::as_uas(&invite, &tag, from);
+        let h = &invite.headers;
+        let caller_id = CallerId::from_headers(
+            h.get("From"),
+            h.get("P-Asserted-Identity"),
+            h.get("Privacy"),
+        );
         info!(call = %id, caller = %caller, peer = %from.addr, "emergency call received");
         self.by_call_id.insert(dialog.call_id.clone(), id.clone());
         let call = Call {
@@ -258,6 +265,7 @@ impl Calls {
             session_deadline: None,
             screening: None,
             risk: None,
+            caller_id,
         };
         self.records.push_back((id.clone(), received_record(&call)));
         self.calls.insert(id.clone(), call);
@@ -354,25 +362,18 @@ mod reinvite;
 mod screen;
 mod session_timer;
 
-/// The record of a new call: the caller's number from P-Asserted-Identity or From, `None`
-/// when withheld (RFC 3323 Privacy, or an anonymous URI).
+/// The record of a new call: the caller's number as screening sees it (`None` when
+/// withheld), the display name of P-Asserted-Identity or From.
 fn received_record(call: &Call) -> Record {
     let h = &call.trunk.invite.headers;
-    let withheld = h.get_all("Privacy").any(|p| {
-        p.split(';')
-            .any(|v| matches!(v.trim(), "id" | "user" | "header"))
-    });
-    let identity = h
+    let display_name = h
         .get("P-Asserted-Identity")
         .or_else(|| h.get("From"))
-        .and_then(|v| NameAddr::parse(v, "From").ok());
-    let caller = identity
-        .as_ref()
-        .and_then(|a| a.uri.user.clone())
-        .filter(|u| !withheld && !u.eq_ignore_ascii_case("anonymous") && !u.is_empty());
-    let display_name = identity.and_then(|a| a.display).filter(|d| !d.is_empty());
+        .and_then(|v| NameAddr::parse(v, "From").ok())
+        .and_then(|a| a.display)
+        .filter(|d| !d.is_empty());
     Record::Received {
-        caller,
+        caller: call.caller_id.number().map(str::to_string),
         display_name,
         trunk: call.trunk.peer.addr.to_string(),
         sip_call_id: call.trunk.dialog.call_id.clone(),

@@ -65,12 +65,7 @@ impl Calls {
         let Some(call) = self.calls.get_mut(id) else {
             return;
         };
-        let h = &call.trunk.invite.headers;
-        let caller = CallerId::from_headers(
-            h.get("From"),
-            h.get("P-Asserted-Identity"),
-            h.get("Privacy"),
-        );
+        let caller = call.caller_id.clone();
         let (repeat, history) = match &caller {
             CallerId::Number(number) => (setup.repeat.record(number, now), (setup.history)(number)),
             CallerId::Withheld => Default::default(),
