@@ -1,7 +1,6 @@
 //! How a call ends: CANCEL and BYE from either leg, dead calls, and forgetting a call
 //! (the ACD, the media relay and the call record are told).
 
-use super::legs;
 use super::Record;
 use super::{CallState, Calls, Ctx, MediaCommand};
 use crate::sip::message::{Method, Request};
@@ -106,14 +105,8 @@ impl Calls {
                 if leg.answered {
                     let bye = leg.dialog.request(Method::Bye, local, None);
                     let _ = ctx.txns.send_request(ctx.now, leg.dialog.peer, bye);
-                } else if !leg.cancelled {
-                    leg.cancelled = true;
-                    if leg.provisional {
-                        let cancel = legs::cancel_for(&leg.invite);
-                        let _ = ctx.txns.send_request(ctx.now, leg.dialog.peer, cancel);
-                    } else {
-                        leg.cancel_pending = true;
-                    }
+                } else {
+                    leg.cancel(ctx);
                 }
             }
         }

@@ -125,14 +125,7 @@ impl Calls {
         if leg.answered || leg.cancelled {
             return;
         }
-        leg.cancelled = true;
-        if leg.provisional {
-            let cancel = legs::cancel_for(&leg.invite);
-            let _ = ctx.txns.send_request(ctx.now, leg.dialog.peer, cancel);
-        } else {
-            // §9.1: a CANCEL before any provisional response could overtake the INVITE.
-            leg.cancel_pending = true;
-        }
+        leg.cancel(ctx);
         if call.state == CallState::Ringing {
             call.state = CallState::Queued;
         }
@@ -176,12 +169,7 @@ impl Calls {
         let Some(leg) = call.seat.as_mut() else {
             return;
         };
-        leg.provisional = true;
-        if leg.cancel_pending {
-            leg.cancel_pending = false;
-            let cancel = legs::cancel_for(&leg.invite);
-            let _ = ctx.txns.send_request(ctx.now, leg.dialog.peer, cancel);
-        }
+        leg.on_provisional(ctx);
     }
 
     fn seat_answered(&mut self, ctx: &mut Ctx<'_>, id: &str, key: &TxKey, response: Response) {

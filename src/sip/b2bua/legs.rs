@@ -85,3 +85,33 @@ pub(crate) fn trunk_response_with_sdp(
     }
     response
 }
+
+impl super::call::SeatLeg {
+    /// Gives up on a leg not yet answered (§9.1): CANCEL now when a provisional response
+    /// has arrived, else as soon as one does — a CANCEL sent earlier could overtake the
+    /// INVITE. A leg already answered or cancelled is left alone.
+    pub(crate) fn cancel(&mut self, ctx: &mut super::Ctx<'_>) {
+        if self.answered || self.cancelled {
+            return;
+        }
+        self.cancelled = true;
+        if self.provisional {
+            let _ = ctx
+                .txns
+                .send_request(ctx.now, self.dialog.peer, cancel_for(&self.invite));
+        } else {
+            self.cancel_pending = true;
+        }
+    }
+
+    /// A provisional response arrived: a CANCEL that waited for it goes now.
+    pub(crate) fn on_provisional(&mut self, ctx: &mut super::Ctx<'_>) {
+        self.provisional = true;
+        if self.cancel_pending {
+            self.cancel_pending = false;
+            let _ = ctx
+                .txns
+                .send_request(ctx.now, self.dialog.peer, cancel_for(&self.invite));
+        }
+    }
+}

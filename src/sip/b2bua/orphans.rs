@@ -1,7 +1,7 @@
 //! Seat legs that outlive their call: cancelled INVITEs waiting for a final response.
 
 use super::call::SeatLeg;
-use super::{legs, Calls, Ctx};
+use super::{Calls, Ctx};
 use crate::sip::message::{Message, Method, Response};
 use crate::sip::transaction::TxKey;
 use tracing::info;
@@ -28,14 +28,7 @@ impl Calls {
         };
         match response.status {
             100 => {}
-            101..=199 => {
-                leg.provisional = true;
-                if leg.cancel_pending {
-                    leg.cancel_pending = false;
-                    let cancel = legs::cancel_for(&leg.invite);
-                    let _ = ctx.txns.send_request(ctx.now, leg.dialog.peer, cancel);
-                }
-            }
+            101..=199 => leg.on_provisional(ctx),
             200..=299 => {
                 let local = self.settings.local;
                 let Some(mut leg) = self.orphans.remove(key) else {
