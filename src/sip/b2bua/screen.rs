@@ -187,7 +187,13 @@ impl Calls {
                 audio: audio.map(store_audio).unwrap_or_default(),
             },
         ));
-        let queue_class = risk.class;
+        // Only a ghost verdict may end a call here; any other outcome without a class is
+        // queued unscreened, so the safety rule holds whatever the score returns.
+        let queue_class = match (risk.class, outcome) {
+            (Some(class), _) => Some(class),
+            (None, Outcome::Ghost) => None,
+            (None, _) => Some(crate::routing::CallClass::Unscreened),
+        };
         call.risk = Some(risk);
         match queue_class {
             Some(queue_class) => {
