@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::types::Secret;
+use super::types::{Cidr, Secret};
 use super::ValidationError;
 
 /// Digest algorithms the registrar may challenge with (RFC 7616 §3.3).
@@ -82,15 +82,35 @@ pub struct RegistrarConfig {
     /// Digest algorithms offered, in order of preference: `SHA-256`, `MD5`.
     #[serde(default = "default_algorithms")]
     pub algorithms: Vec<DigestAlgorithm>,
-    /// Failed authentications within `lockout_window_s` that lock a seat name out.
+    /// Failed authentications of one seat from one source IP within `lockout_window_s`
+    /// after which that pair gets slower answers (1 s, doubling up to `backoff_max_s`); at
+    /// twice this number the pair gets no answer for `lockout_s`, unless the source holds
+    /// (or recently held) the seat's binding. Other seats on the same address are not
+    /// affected.
     #[serde(default = "default_lockout_failures")]
     pub lockout_failures: u32,
     /// Window (seconds) in which failures are counted.
     #[serde(default = "default_lockout_window_s")]
     pub lockout_window_s: u64,
-    /// How long (seconds) a locked-out seat name is refused.
+    /// How long (seconds) a silenced pair gets no answer, and how long a protected seat
+    /// stays protected after the last guess.
     #[serde(default = "default_lockout_s")]
     pub lockout_s: u64,
+    /// The longest delay (seconds) of a slowed answer.
+    #[serde(default = "default_backoff_max_s")]
+    pub backoff_max_s: u64,
+    /// Failed authentications of one seat from all sources within `lockout_window_s` that
+    /// protect it: only sources it registered from are then evaluated.
+    #[serde(default = "default_account_failures")]
+    pub account_failures: u32,
+    /// Distinct sources failing for one seat within `lockout_window_s` that raise the
+    /// password-guessing alarm in the log.
+    #[serde(default = "default_alarm_sources")]
+    pub alarm_sources: u32,
+    /// Networks seats may register from (CIDR); empty: any. REGISTER from elsewhere gets
+    /// 403 whatever seat it names.
+    #[serde(default)]
+    pub allow_from: Vec<Cidr>,
     /// Interval (seconds) between OPTIONS pings to each registered seat.
     #[serde(default = "default_qualify_interval_s")]
     pub qualify_interval_s: u64,
@@ -126,6 +146,15 @@ fn default_lockout_window_s() -> u64 {
 fn default_lockout_s() -> u64 {
     300
 }
+fn default_backoff_max_s() -> u64 {
+    16
+}
+fn default_account_failures() -> u32 {
+    20
+}
+fn default_alarm_sources() -> u32 {
+    5
+}
 fn default_qualify_interval_s() -> u64 {
     30
 }
@@ -145,6 +174,10 @@ impl Default for RegistrarConfig {
             lockout_failures: default_lockout_failures(),
             lockout_window_s: default_lockout_window_s(),
             lockout_s: default_lockout_s(),
+            backoff_max_s: default_backoff_max_s(),
+            account_failures: default_account_failures(),
+            alarm_sources: default_alarm_sources(),
+            allow_from: Vec::new(),
             qualify_interval_s: default_qualify_interval_s(),
             qualify_misses: default_qualify_misses(),
         }
@@ -217,6 +250,15 @@ impl RegistrarConfig {
         if self.lockout_window_s == 0 {
             return err("lockout_window_s", "must be > 0".into());
         }
+        if self.backoff_max_s == 0 {
+            return err("backoff_max_s", "must be > 0".into());
+        }
+        if self.account_failures == 0 {
+            return err("account_failures", "must be >= 1".into());
+        }
+        if self.alarm_sources == 0 {
+            return err("alarm_sources", "must be >= 1".into());
+        }
         if self.qualify_interval_s == 0 {
             return err("qualify_interval_s", "must be > 0".into());
         }
@@ -240,6 +282,10 @@ pub struct Seat {
     /// registers.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub contact: String,
+    /// Networks this seat may register from (CIDR), inside `[registrar] allow_from`;
+    /// empty: any.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allow_from: Vec<Cidr>,
 }
 
 /// The default seats `seat1`..`seat4` with passwords `siaga-seat1`..`siaga-seat4`, as in the
@@ -250,6 +296,7 @@ pub(super) fn default_seats() -> Vec<Seat> {
             name: format!("seat{n}"),
             password: Secret::new(format!("siaga-seat{n}")),
             contact: String::new(),
+            allow_from: Vec::new(),
         })
         .collect()
 }

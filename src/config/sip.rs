@@ -36,7 +36,8 @@ pub struct SipConfig {
     /// A TCP connection idle this long (seconds) is closed.
     #[serde(default = "default_tcp_idle_timeout_s")]
     pub tcp_idle_timeout_s: u64,
-    /// Value of the `User-Agent` / `Server` header.
+    /// Value of the `User-Agent` / `Server` header. The default names no product or
+    /// version (RFC 3261 §20.35, §20.41 warn that these help an attacker find known holes).
     #[serde(default = "default_user_agent")]
     pub user_agent: String,
     /// Requests per second allowed from each untrusted source IP (trunk addresses are exempt).
@@ -69,7 +70,7 @@ fn default_tcp_idle_timeout_s() -> u64 {
     600
 }
 fn default_user_agent() -> String {
-    "siaga/0.1".to_owned()
+    "PSAP".to_owned()
 }
 fn default_rate_limit_per_s() -> u32 {
     20
@@ -150,6 +151,14 @@ impl SipConfig {
             return err(
                 "max_message_bytes",
                 format!("must be >= {MIN_MESSAGE_BYTES}"),
+            );
+        }
+        if self.user_agent.trim().is_empty()
+            || self.user_agent.bytes().any(|b| b.is_ascii_control())
+        {
+            return err(
+                "user_agent",
+                "must be a non-empty product text without control characters".into(),
             );
         }
         if self.tcp_idle_timeout_s == 0 {

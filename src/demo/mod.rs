@@ -94,6 +94,7 @@ pub async fn run(root: &Path) -> anyhow::Result<()> {
             name: format!("seat{n}"),
             password: Secret::new(format!("demo-{n}")),
             contact: format!("sip:seat{n}@{}", socket.local_addr()?),
+            allow_from: Vec::new(),
         });
         seats.push(socket);
     }

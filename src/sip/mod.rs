@@ -10,6 +10,7 @@ pub mod parse;
 pub mod rate_limit;
 pub mod records;
 pub mod registrar;
+pub mod refusal;
 pub mod reply;
 pub mod server;
 pub mod transaction;

@@ -4,21 +4,27 @@
 //! Call takers' softphones ("seats") REGISTER with digest credentials (RFC 3261 §22.4,
 //! RFC 7616, RFC 8760). [`Registrar::handle_register`] checks, in this order:
 //!
-//! 1. lockout of the source IP after repeated failures (`lockout`): 403;
+//! 1. the registrar-wide `allow_from` networks: 403 for any name from elsewhere;
 //! 2. the To URI: it is the address-of-record and must be a SIP or SIPS URI (RFC 3261
 //!    §10.2, §10.3 step 5; RFC 4475 §3.3.4 `unksm2`: "a registrar would reject this
 //!    request with a 400 Bad Request"); its host must be our domain or an IP literal
 //!    (§10.3 step 3: else 404); its user part names the seat;
 //! 3. credentials (§10.3 step 3, §22.4): none or another scheme, 401 with one challenge
-//!    per algorithm (RFC 8760 §3); unknown user or wrong digest, 403 and a failure counted;
-//!    stale or replayed nonce with a correct digest, 401 `stale=true` (RFC 7616 §3.3);
-//!    credentials of one seat for another seat's AOR, 403 (§10.3 step 4);
+//!    per algorithm (RFC 8760 §3). Then the **nonce, before any password**: one we did not
+//!    issue, or issued to another source IP, gets a fresh 401 and counts nothing (a forged
+//!    nonce cannot lock anyone out); an expired or replayed one gets 401 `stale=true`
+//!    (RFC 7616 §3.3). Then the seat's own `allow_from` (outside: the same 403 as a wrong
+//!    password, not evaluated), then the `guard` (per (account, source) back-off and
+//!    account protection: refused unevaluated, answered late or not at all), then the
+//!    digest: unknown user or wrong digest, 403 and a failure counted; credentials of one
+//!    seat for another seat's AOR, 403 (§10.3 step 4);
 //! 4. the binding update (`bindings`, §10.3 steps 6 and 7), then 200 listing every current
-//!    binding with its remaining `expires` (step 8).
+//!    binding with its remaining `expires` (step 8). A binding that moves to a source IP
+//!    the seat was not bound from raises a warning and a counter.
 
 mod bindings;
 mod digest;
-mod lockout;
+mod guard;
 mod nonce;
 mod qualify;
 mod settings;
@@ -27,6 +33,7 @@ mod tests;
 
 pub use bindings::Binding;
 pub use digest::Algorithm;
+pub use guard::{GuardSettings, GuardStats};
 pub use qualify::QualifyProbe;
 pub use settings::{RegistrarSettings, SeatCredential, SeatState, SeatStatus};
 
@@ -35,7 +42,8 @@ use crate::sip::message::{Request, Response};
 use crate::sip::reply::{random_token, response_to};
 use bindings::{BindingError, Bindings, Limits};
 use digest::{Credentials, DigestError, Qop};
-use lockout::Lockout;
+use crate::sip::rate_limit::LogGate;
+use guard::{Gate, Guard, Penalty};
 use nonce::{NonceCheck, NonceTable};
 use qualify::Qualify;
 use std::collections::HashMap;
@@ -44,12 +52,43 @@ use std::time::{Duration, Instant};
 
 /// How many nonces are remembered at most (oldest evicted first).
 const NONCE_CAP: usize = 10_000;
-/// How many sources the lockout tables track at most.
-const LOCKOUT_CAP: usize = 10_000;
+/// Refused REGISTERs logged per minute at most (the rest are counted, then summarised).
+const REFUSAL_LOG_PER_MIN: u32 = 30;
+
+/// When the answer to a REGISTER goes out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Timing {
+    Now,
+    After(Duration),
+    Never,
+}
+
+/// The registrar's answer to one REGISTER: always a response, sometimes held back (a
+/// slowed answer to a guessing source). Sources that get no answer at all are dropped before
+/// a transaction exists, by [`Registrar::admits`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reply {
+    /// The response.
+    pub response: Response,
+    /// How long to hold it before sending.
+    pub delay: Duration,
+}
+
+/// Counters for metrics.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct RegistrarStats {
+    /// The password-guessing guard's counters.
+    pub guard: GuardStats,
+    /// Bindings that moved to a source IP the seat was not bound from.
+    pub binding_moves: u64,
+    /// REGISTERs refused by an `allow_from` list.
+    pub outside_allow_from: u64,
+    /// Credentials with a nonce we did not issue to that source (answered with a challenge).
+    pub unknown_nonces: u64,
+}
 
 /// The result of a REGISTER before it becomes a response (mapped in one place).
 enum Outcome {
-    Locked,
     BadRequest(&'static str),
     NotFound,
     Challenge { stale: bool },
@@ -62,10 +101,6 @@ impl Outcome {
     /// The status code and the Warning text (RFC 3261 §20.43) for this outcome.
     fn status(&self) -> (u16, Option<&'static str>) {
         match self {
-            Outcome::Locked => (
-                403,
-                Some("source locked out after repeated authentication failures"),
-            ),
             Outcome::BadRequest(reason) => (400, Some(reason)),
             Outcome::Forbidden(reason) => (403, Some(reason)),
             Outcome::NotFound => (404, None),
@@ -89,9 +124,13 @@ pub struct Registrar {
     passwords: HashMap<String, String>,
     opaque: String,
     nonces: NonceTable,
-    lockout: Lockout,
+    guard: Guard,
     bindings: Bindings,
     qualify: Qualify,
+    stats: RegistrarStats,
+    refusal_log: LogGate,
+    /// When the answer of the REGISTER being processed goes out (set while processing).
+    timing: Timing,
 }
 
 impl Registrar {
@@ -106,29 +145,61 @@ impl Registrar {
             passwords,
             opaque: format!("{:032x}", rand::random::<u128>()),
             nonces: NonceTable::new(settings.nonce_lifetime, NONCE_CAP),
-            lockout: Lockout::new(
-                settings.lockout_failures,
-                settings.lockout_window,
-                settings.lockout_duration,
-                LOCKOUT_CAP,
-            ),
+            guard: Guard::new(settings.guard.clone()),
+            stats: RegistrarStats::default(),
+            refusal_log: LogGate::new(REFUSAL_LOG_PER_MIN, Duration::from_secs(60)),
+            timing: Timing::Now,
             bindings: Bindings::default(),
             qualify: Qualify::new(settings.qualify_interval, settings.qualify_misses),
             settings,
         }
     }
 
-    /// Handles one REGISTER from `source` and returns the complete response.
-    pub fn handle_register(&mut self, now: Instant, source: SocketAddr, req: &Request) -> Response {
+    /// Handles one REGISTER from `source`: the response and when to send it, or silence.
+    pub fn handle_register(&mut self, now: Instant, source: SocketAddr, req: &Request) -> Reply {
+        self.timing = Timing::Now;
         let (seat, outcome) = self.process(now, source, req);
-        let response = self.respond(now, req, seat.as_deref(), outcome);
-        tracing::info!(
-            seat = seat.as_deref().unwrap_or("-"),
-            %source,
-            status = response.status,
-            "REGISTER"
-        );
-        response
+        let timing = std::mem::replace(&mut self.timing, Timing::Now);
+        let response = self.respond(now, source, req, seat.as_deref(), outcome);
+        let seat = seat.as_deref().unwrap_or("-");
+        let status = response.status;
+        if status == 200 || status == 401 {
+            tracing::debug!(seat, %source, status, "REGISTER");
+        } else if let Some(suppressed) = self.refusal_log.allow(now) {
+            tracing::info!(seat, %source, status, ?timing, suppressed, "REGISTER refused");
+        }
+        let delay = match timing {
+            Timing::Now => Duration::ZERO,
+            Timing::After(delay) => delay,
+            // The request that earned the silence already has a transaction: it gets the
+            // longest slowed answer; later ones are dropped by `admits`.
+            Timing::Never => self.settings.guard.max_delay,
+        };
+        Reply { response, delay }
+    }
+
+    /// Whether a REGISTER from `source` gets any answer: false for an (account, source)
+    /// pair the guard has silenced. Called before a transaction is created, so silenced
+    /// guessing costs no state.
+    pub fn admits(&mut self, now: Instant, source: SocketAddr, req: &Request) -> bool {
+        let user = req
+            .headers
+            .get_all("Authorization")
+            .filter_map(|v| Credentials::parse(v).ok())
+            .find(|c| c.realm == self.settings.realm)
+            .map(|c| c.username);
+        match user {
+            Some(user) => !self.guard.is_silenced(now, &user, source.ip()),
+            None => true,
+        }
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> RegistrarStats {
+        RegistrarStats {
+            guard: self.guard.stats(),
+            ..self.stats
+        }
     }
 
     fn process(
@@ -137,8 +208,9 @@ impl Registrar {
         source: SocketAddr,
         req: &Request,
     ) -> (Option<String>, Outcome) {
-        if self.lockout.locked_until(now, source.ip()).is_some() {
-            return (None, Outcome::Locked);
+        if !self.settings.source_allowed(source.ip()) {
+            self.stats.outside_allow_from += 1;
+            return (None, Outcome::Forbidden("authentication failed"));
         }
         let to = match req.headers.get("To").map(|v| NameAddr::parse(v, "To")) {
             Some(Ok(to)) => to,
@@ -203,53 +275,79 @@ impl Registrar {
                 "digest uri differs from the Request-URI",
             ));
         }
+        let ip = source.ip();
+        let nc = match creds.qop {
+            Qop::None => None,
+            Qop::Auth { count, .. } => Some(count),
+        };
+        // The nonce first: only a nonce we issued to this source, still fresh, lets the
+        // password be tried, so forged requests neither test passwords nor count failures.
+        match self.nonces.check(now, &creds.nonce, nc, ip) {
+            NonceCheck::Fresh => {}
+            NonceCheck::Unknown => {
+                self.stats.unknown_nonces += 1;
+                return Some(Outcome::Challenge { stale: false });
+            }
+            NonceCheck::Stale => return Some(Outcome::Challenge { stale: true }),
+            NonceCheck::Replay => {
+                tracing::debug!(%source, user = creds.username, ?nc, "digest nonce count replayed");
+                return Some(Outcome::Challenge { stale: true });
+            }
+        }
+        let seat_entry = self.settings.seats.iter().find(|s| s.name == creds.username);
+        let exists = seat_entry.is_some();
+        if seat_entry.is_some_and(|s| {
+            !s.allow_from.is_empty() && !s.allow_from.iter().any(|n| n.contains(ip))
+        }) {
+            // The same answer as a wrong password: an outsider learns nothing.
+            self.stats.outside_allow_from += 1;
+            return Some(Outcome::Forbidden("authentication failed"));
+        }
+        match self.guard.gate(now, &creds.username, ip) {
+            Gate::Evaluate => {}
+            Gate::RefuseAfter(delay) => {
+                self.timing = Timing::After(delay);
+                return Some(Outcome::Forbidden("authentication failed"));
+            }
+            Gate::Silence => {
+                self.timing = Timing::Never;
+                return Some(Outcome::Forbidden("authentication failed"));
+            }
+        }
         // Hash even for unknown users, so timing does not tell which seats exist.
         let password = self.passwords.get(&creds.username);
         let matches = creds.verify(req.method.as_str(), password.map_or("", String::as_str));
         let verified = matches && password.is_some();
         if !verified {
-            return Some(self.fail(now, source, &creds.username, "authentication failed"));
+            return Some(self.fail(now, ip, &creds.username, exists, "authentication failed"));
         }
-        let nc = match creds.qop {
-            Qop::None => None,
-            Qop::Auth { count, .. } => Some(count),
-        };
-        match self.nonces.check(now, &creds.nonce, nc) {
-            NonceCheck::Fresh => self.nonces.accept(&creds.nonce, nc),
-            NonceCheck::Stale => return Some(Outcome::Challenge { stale: true }),
-            NonceCheck::Replay => {
-                tracing::warn!(%source, user = creds.username, ?nc, "digest nonce count replayed");
-                return Some(Outcome::Challenge { stale: true });
-            }
-        }
+        self.nonces.accept(&creds.nonce, nc);
         if creds.username != seat {
             return Some(self.fail(
                 now,
-                source,
+                ip,
                 &creds.username,
+                exists,
                 "credentials are for another seat",
             ));
         }
         None
     }
 
-    /// Counts one failure against `source` and logs when it starts a lockout.
+    /// Counts one failed evaluation and sets when (or whether) the 403 goes out.
     fn fail(
         &mut self,
         now: Instant,
-        source: SocketAddr,
+        ip: std::net::IpAddr,
         user: &str,
+        exists: bool,
         reason: &'static str,
     ) -> Outcome {
-        if let Some(failures) = self.lockout.record_failure(now, source.ip()) {
-            tracing::warn!(
-                source = %source.ip(),
-                failures,
-                user,
-                lockout_secs = self.settings.lockout_duration.as_secs(),
-                "REGISTER source locked out"
-            );
-        }
+        self.timing = match self.guard.fail(now, user, ip, exists) {
+            Penalty::AnswerAfter(d) if d.is_zero() => Timing::Now,
+            Penalty::AnswerAfter(d) => Timing::After(d),
+            Penalty::Silence => Timing::Never,
+        };
         Outcome::Forbidden(reason)
     }
 
@@ -269,8 +367,15 @@ impl Registrar {
         req: &Request,
         seat: &str,
     ) -> Result<(), BindingError> {
+        let before = self.bindings.current(now, seat);
         self.bindings
             .update(now, seat, source, req, self.limits())?;
+        self.guard.succeed(now, seat, source.ip());
+        if !before.is_empty() && before.iter().all(|b| b.source.ip() != source.ip()) {
+            self.stats.binding_moves += 1;
+            let from: Vec<String> = before.iter().map(|b| b.source.ip().to_string()).collect();
+            tracing::warn!(seat, to = %source.ip(), ?from, "seat binding moved to a new source");
+        }
         let current = self.bindings.current(now, seat);
         self.qualify.sync(now, seat, &current);
         Ok(())
@@ -280,6 +385,7 @@ impl Registrar {
     fn respond(
         &mut self,
         now: Instant,
+        source: SocketAddr,
         req: &Request,
         seat: Option<&str>,
         outcome: Outcome,
@@ -288,9 +394,8 @@ impl Registrar {
         let mut response = response_to(req, status, Some(&random_token()));
         let headers = &mut response.headers;
         match outcome {
-            Outcome::Locked => response.reason = "Forbidden (locked out)".into(),
             Outcome::Challenge { stale } => {
-                let nonce = self.nonces.issue(now);
+                let nonce = self.nonces.issue(now, source.ip());
                 for &algorithm in &self.settings.algorithms {
                     let realm = &self.settings.realm;
                     let value = digest::challenge(realm, &nonce, &self.opaque, algorithm, stale);
@@ -310,9 +415,10 @@ impl Registrar {
             _ => {}
         }
         if let Some(text) = warning {
-            // RFC 3261 §20.43: 399 = miscellaneous warning.
+            // RFC 3261 §20.43: 399 = miscellaneous warning; the agent is our domain (or the
+            // pseudonym "-"), never the product name.
             let agent = if self.settings.domain.is_empty() {
-                "siaga"
+                "-"
             } else {
                 &self.settings.domain
             };
@@ -382,7 +488,7 @@ impl Registrar {
             self.qualify.forget(&seat, &contact);
         }
         self.nonces.prune(now);
-        self.lockout.prune(now);
+        self.guard.prune(now);
     }
 
     /// When the driver should next call [`Registrar::qualify_due`] / [`Registrar::expire`].

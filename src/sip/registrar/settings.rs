@@ -1,7 +1,10 @@
 //! Registrar settings and the seat status it reports (plain data; the config module
 //! fills [`RegistrarSettings`]).
 
+use super::guard::GuardSettings;
 use super::Algorithm;
+use crate::config::{Cidr, Config, DigestAlgorithm};
+use std::net::IpAddr;
 use std::time::Duration;
 
 /// A seat and its password (stored in clear: digest needs HA1, RFC 7616 §5.1).
@@ -11,6 +14,8 @@ pub struct SeatCredential {
     pub name: String,
     /// The digest password.
     pub password: String,
+    /// Networks this seat may register from; empty: any (within the registrar's list).
+    pub allow_from: Vec<Cidr>,
 }
 
 /// Registrar settings: plain data, filled from the configuration.
@@ -30,12 +35,10 @@ pub struct RegistrarSettings {
     pub nonce_lifetime: Duration,
     /// Offered algorithms, preferred first (RFC 8760 §3).
     pub algorithms: Vec<Algorithm>,
-    /// Failures within `lockout_window` that lock a source.
-    pub lockout_failures: u32,
-    /// The sliding window for counting failures.
-    pub lockout_window: Duration,
-    /// How long a locked source is refused.
-    pub lockout_duration: Duration,
+    /// Password-guessing defence: per (account, source) back-off, account protection.
+    pub guard: GuardSettings,
+    /// Networks any seat may register from; empty: any.
+    pub allow_from: Vec<Cidr>,
     /// Interval between OPTIONS probes of each contact.
     pub qualify_interval: Duration,
     /// Missed probes in a row that make a contact unreachable.
@@ -54,13 +57,60 @@ impl Default for RegistrarSettings {
             max_expires: Duration::from_secs(7200),
             nonce_lifetime: Duration::from_secs(300),
             algorithms: vec![Algorithm::Sha256, Algorithm::Md5],
-            lockout_failures: 5,
-            lockout_window: Duration::from_secs(300),
-            lockout_duration: Duration::from_secs(900),
+            guard: GuardSettings::default(),
+            allow_from: Vec::new(),
             qualify_interval: Duration::from_secs(30),
             qualify_misses: 3,
             seats: Vec::new(),
         }
+    }
+}
+
+impl RegistrarSettings {
+    /// The settings from `[sip]`, `[registrar]` and `[[seats]]`.
+    pub fn from_config(config: &Config) -> RegistrarSettings {
+        let r = &config.registrar;
+        RegistrarSettings {
+            realm: r.realm.clone(),
+            domain: config.sip.domain.clone(),
+            min_expires: Duration::from_secs(r.min_expires.into()),
+            default_expires: Duration::from_secs(r.default_expires.into()),
+            max_expires: Duration::from_secs(r.max_expires.into()),
+            nonce_lifetime: r.nonce_lifetime(),
+            algorithms: r
+                .algorithms
+                .iter()
+                .map(|a| match a {
+                    DigestAlgorithm::Sha256 => Algorithm::Sha256,
+                    DigestAlgorithm::Md5 => Algorithm::Md5,
+                })
+                .collect(),
+            guard: GuardSettings {
+                threshold: r.lockout_failures,
+                window: r.lockout_window(),
+                silence: r.lockout(),
+                max_delay: Duration::from_secs(r.backoff_max_s),
+                account_failures: r.account_failures,
+                alarm_sources: r.alarm_sources,
+            },
+            allow_from: r.allow_from.clone(),
+            qualify_interval: r.qualify_interval(),
+            qualify_misses: r.qualify_misses,
+            seats: config
+                .seats
+                .iter()
+                .map(|s| SeatCredential {
+                    name: s.name.clone(),
+                    password: s.password.expose().to_string(),
+                    allow_from: s.allow_from.clone(),
+                })
+                .collect(),
+        }
+    }
+
+    /// Whether `ip` is inside the registrar-wide allow list (empty: everyone).
+    pub fn source_allowed(&self, ip: IpAddr) -> bool {
+        self.allow_from.is_empty() || self.allow_from.iter().any(|n| n.contains(ip))
     }
 }
 

@@ -100,18 +100,16 @@ fn out_of_order_cseq_is_refused() {
 fn flood_of_failing_sources_stays_bounded() {
     let t0 = Instant::now();
     let mut reg = Registrar::new(settings());
-    let mut req = register("seat01", "c1", 1, &[]);
-    authorize(&mut req, "seat01", "wrong", Algorithm::Md5, "feed", Some(1));
     for n in 0..12_000u32 {
         let source = SocketAddr::from(([10, (n >> 16) as u8, (n >> 8) as u8, n as u8], 5060));
-        assert_eq!(reg.handle_register(t0, source, &req).status, 403);
-        reg.handle_register(t0, source, &register("seat01", "c1", 1, &[]));
+        let mut req = register(&format!("user{}", n % 7), "c1", 1, &[]);
+        let nonce = challenges(&answer(&mut reg, t0, source, &req))[0].1.clone();
+        let user = format!("user{}", n % 7);
+        authorize(&mut req, &user, "wrong", Algorithm::Md5, &nonce, Some(1));
+        assert_eq!(answer(&mut reg, t0, source, &req).status, 403);
     }
-    let (counters, locked) = reg.lockout.sizes();
-    assert!(
-        counters <= LOCKOUT_CAP && locked <= LOCKOUT_CAP,
-        "{counters} {locked}"
-    );
+    let (pairs, accounts) = reg.guard.sizes();
+    assert!(pairs <= 10_000 && accounts <= 10_000, "{pairs} {accounts}");
     assert!(reg.nonces.len() <= NONCE_CAP);
 }
 

@@ -6,6 +6,7 @@ use crate::sip::message::Method;
 use md5::Digest as _;
 
 mod bindings;
+mod guarding;
 
 const SRC: &str = "192.0.2.10:5060";
 const URI: &str = "sip:siaga.local";
@@ -21,19 +22,26 @@ fn src() -> SocketAddr {
 fn settings() -> RegistrarSettings {
     RegistrarSettings {
         nonce_lifetime: secs(30),
-        lockout_failures: 3,
-        lockout_window: secs(60),
-        lockout_duration: secs(300),
+        guard: GuardSettings {
+            threshold: 3,
+            window: secs(60),
+            silence: secs(300),
+            max_delay: secs(16),
+            account_failures: 10,
+            alarm_sources: 4,
+        },
         qualify_interval: secs(30),
         qualify_misses: 2,
         seats: vec![
             SeatCredential {
                 name: "seat01".into(),
                 password: "s3cret-01".into(),
+                allow_from: Vec::new(),
             },
             SeatCredential {
                 name: "seat02".into(),
                 password: "pw-02".into(),
+                allow_from: Vec::new(),
             },
         ],
         ..RegistrarSettings::default()
@@ -60,6 +68,11 @@ fn hash(alg: Algorithm, s: &str) -> String {
         Algorithm::Md5 => format!("{:x}", md5::Md5::digest(s.as_bytes())),
         Algorithm::Sha256 => format!("{:x}", sha2::Sha256::digest(s.as_bytes())),
     }
+}
+
+/// The registrar's response, whenever it goes out.
+fn answer(reg: &mut Registrar, now: Instant, source: SocketAddr, req: &Request) -> Response {
+    reg.handle_register(now, source, req).response
 }
 
 /// `(algorithm, nonce, stale)` of each challenge, in order.
@@ -112,7 +125,19 @@ fn login(
     password: &str,
     alg: Algorithm,
 ) -> Response {
-    let first = reg.handle_register(now, src(), req);
+    login_from(reg, now, src(), req, password, alg)
+}
+
+/// [`login`] from `source`.
+fn login_from(
+    reg: &mut Registrar,
+    now: Instant,
+    source: SocketAddr,
+    req: &Request,
+    password: &str,
+    alg: Algorithm,
+) -> Response {
+    let first = answer(reg, now, source, req);
     assert_eq!(first.status, 401);
     let (_, nonce, _) = challenges(&first)
         .into_iter()
@@ -125,7 +150,7 @@ fn login(
         .user
         .unwrap();
     authorize(&mut req, &user, password, alg, &nonce, Some(1));
-    reg.handle_register(now, src(), &req)
+    answer(reg, now, source, &req)
 }
 
 #[test]
@@ -133,7 +158,7 @@ fn challenge_then_sha256_and_md5() {
     let t0 = Instant::now();
     let mut reg = Registrar::new(settings());
     let req = register("seat01", "c1", 1, &["<sip:seat01@192.0.2.10:5060>"]);
-    let first = reg.handle_register(t0, src(), &req);
+    let first = answer(&mut reg, t0, src(), &req);
     assert_eq!(first.status, 401);
     let ch = challenges(&first);
     assert_eq!(ch.len(), 2);
@@ -167,7 +192,7 @@ fn rfc2069_without_qop_is_accepted_once() {
     let t0 = Instant::now();
     let mut reg = Registrar::new(settings());
     let mut req = register("seat01", "c1", 1, &["<sip:seat01@192.0.2.10>"]);
-    let nonce = challenges(&reg.handle_register(t0, src(), &req))[0]
+    let nonce = challenges(&answer(&mut reg, t0, src(), &req))[0]
         .1
         .clone();
     authorize(
@@ -178,54 +203,13 @@ fn rfc2069_without_qop_is_accepted_once() {
         &nonce,
         None,
     );
-    assert_eq!(reg.handle_register(t0, src(), &req).status, 200);
+    assert_eq!(answer(&mut reg, t0, src(), &req).status, 200);
     req.headers.set("CSeq", "2 REGISTER");
-    let again = reg.handle_register(t0, src(), &req);
+    let again = answer(&mut reg, t0, src(), &req);
     assert_eq!(again.status, 401);
     assert!(
         challenges(&again)[0].2,
         "reused no-qop nonce gets stale=true"
-    );
-}
-
-#[test]
-fn wrong_password_counts_then_lockout_then_release() {
-    let t0 = Instant::now();
-    let mut reg = Registrar::new(settings());
-    let req = register("seat01", "c1", 1, &["<sip:seat01@192.0.2.10>"]);
-    for _ in 0..3 {
-        let resp = login(&mut reg, t0, &req, "guess", Algorithm::Sha256);
-        assert_eq!(resp.status, 403);
-    }
-    // Locked: even the right password, and even without credentials, gets 403.
-    let mut good = req.clone();
-    authorize(
-        &mut good,
-        "seat01",
-        "s3cret-01",
-        Algorithm::Sha256,
-        "whatever",
-        Some(1),
-    );
-    let locked = reg.handle_register(t0 + secs(10), src(), &good);
-    assert_eq!(
-        (locked.status, locked.reason.as_str()),
-        (403, "Forbidden (locked out)")
-    );
-    assert!(locked
-        .headers
-        .get("Warning")
-        .unwrap()
-        .contains("locked out"));
-    assert_eq!(reg.handle_register(t0 + secs(299), src(), &req).status, 403);
-    // Another source is not affected.
-    let other: SocketAddr = "198.51.100.7:5060".parse().unwrap();
-    assert_eq!(reg.handle_register(t0 + secs(10), other, &req).status, 401);
-    // After lockout_duration the source may try again.
-    let later = t0 + secs(300);
-    assert_eq!(
-        login(&mut reg, later, &req, "s3cret-01", Algorithm::Sha256).status,
-        200
     );
 }
 
@@ -240,7 +224,7 @@ fn unknown_user_and_foreign_aor_are_forbidden() {
     );
     // seat02's valid credentials for seat01's AOR.
     let mut req = register("seat01", "c1", 1, &["<sip:seat01@192.0.2.10>"]);
-    let nonce = challenges(&reg.handle_register(t0, src(), &req))[0]
+    let nonce = challenges(&answer(&mut reg, t0, src(), &req))[0]
         .1
         .clone();
     authorize(
@@ -251,7 +235,7 @@ fn unknown_user_and_foreign_aor_are_forbidden() {
         &nonce,
         Some(1),
     );
-    assert_eq!(reg.handle_register(t0, src(), &req).status, 403);
+    assert_eq!(answer(&mut reg, t0, src(), &req).status, 403);
     assert!(reg.contacts_for(t0, "seat01").is_empty());
 }
 
@@ -260,7 +244,7 @@ fn expired_nonce_gets_stale_challenge() {
     let t0 = Instant::now();
     let mut reg = Registrar::new(settings());
     let mut req = register("seat01", "c1", 1, &["<sip:seat01@192.0.2.10>"]);
-    let nonce = challenges(&reg.handle_register(t0, src(), &req))[0]
+    let nonce = challenges(&answer(&mut reg, t0, src(), &req))[0]
         .1
         .clone();
     authorize(
@@ -271,7 +255,7 @@ fn expired_nonce_gets_stale_challenge() {
         &nonce,
         Some(1),
     );
-    let stale = reg.handle_register(t0 + secs(31), src(), &req);
+    let stale = answer(&mut reg, t0 + secs(31), src(), &req);
     assert_eq!(stale.status, 401);
     assert!(challenges(&stale).iter().all(|c| c.2));
     let fresh = challenges(&stale)[0].1.clone();
@@ -283,7 +267,7 @@ fn expired_nonce_gets_stale_challenge() {
         &fresh,
         Some(1),
     );
-    assert_eq!(reg.handle_register(t0 + secs(31), src(), &req).status, 200);
+    assert_eq!(answer(&mut reg, t0 + secs(31), src(), &req).status, 200);
 }
 
 #[test]
@@ -291,7 +275,7 @@ fn nonce_count_replay_is_refused() {
     let t0 = Instant::now();
     let mut reg = Registrar::new(settings());
     let mut req = register("seat01", "c1", 1, &["<sip:seat01@192.0.2.10>"]);
-    let nonce = challenges(&reg.handle_register(t0, src(), &req))[0]
+    let nonce = challenges(&answer(&mut reg, t0, src(), &req))[0]
         .1
         .clone();
     authorize(
@@ -302,9 +286,9 @@ fn nonce_count_replay_is_refused() {
         &nonce,
         Some(1),
     );
-    assert_eq!(reg.handle_register(t0, src(), &req).status, 200);
+    assert_eq!(answer(&mut reg, t0, src(), &req).status, 200);
     req.headers.set("CSeq", "2 REGISTER");
-    let replay = reg.handle_register(t0, src(), &req);
+    let replay = answer(&mut reg, t0, src(), &req);
     assert_eq!(replay.status, 401);
     assert!(challenges(&replay)[0].2);
     authorize(
@@ -315,7 +299,7 @@ fn nonce_count_replay_is_refused() {
         &nonce,
         Some(2),
     );
-    assert_eq!(reg.handle_register(t0, src(), &req).status, 200);
+    assert_eq!(answer(&mut reg, t0, src(), &req).status, 200);
 }
 
 #[test]
@@ -325,7 +309,7 @@ fn unknown_authorization_scheme_is_challenged() {
     let mut req = register("seat01", "c1", 1, &[]);
     req.headers
         .push("Authorization", "NoOneKnowsThisScheme opaque-data=here");
-    let resp = reg.handle_register(Instant::now(), src(), &req);
+    let resp = answer(&mut reg, Instant::now(), src(), &req);
     assert_eq!(resp.status, 401);
     assert_eq!(challenges(&resp).len(), 2);
 }
@@ -342,9 +326,9 @@ fn non_sip_to_is_bad_request() {
         .push("Call-ID", "unksm2.daksdj@hyphenated-host.example.com");
     req.headers.push("CSeq", "234902 REGISTER");
     req.headers.push("Contact", "<name:John_Smith>");
-    assert_eq!(reg.handle_register(Instant::now(), src(), &req).status, 400);
+    assert_eq!(answer(&mut reg, Instant::now(), src(), &req).status, 400);
     // A foreign domain is 404 (RFC 3261 §10.3 step 3).
     let mut req = register("seat01", "c1", 1, &[]);
     req.headers.set("To", "<sip:seat01@elsewhere.example>");
-    assert_eq!(reg.handle_register(Instant::now(), src(), &req).status, 404);
+    assert_eq!(answer(&mut reg, Instant::now(), src(), &req).status, 404);
 }
