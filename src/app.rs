@@ -1,7 +1,7 @@
 //! Wiring: binds the sockets named in the configuration, builds the subsystems, runs them
 //! until SIGINT/SIGTERM, then drains (STYLE.md habit 9).
 
-use crate::config::{Config, DigestAlgorithm};
+use crate::config::Config;
 use crate::media::MediaEngine;
 use crate::routing::AcdSettings;
 use crate::screening::{RepeatCallers, ScreeningTap};
@@ -9,7 +9,7 @@ use crate::sip::b2bua::{CallSettings, Prompt, ScreeningSetup};
 use crate::sip::endpoint::{Endpoint, EndpointSettings, StaticSeat};
 use crate::sip::header::Uri;
 use crate::sip::records::RecordWriter;
-use crate::sip::registrar::{Algorithm, Registrar, RegistrarSettings, SeatCredential};
+use crate::sip::registrar::{Registrar, RegistrarSettings};
 use crate::sip::server::{self, Control, DriverSettings, Snapshot};
 use crate::sip::transaction::{Peer, Transport};
 use crate::sip::transaction::{Timers, TransactionLayer};
@@ -81,36 +81,7 @@ fn grow_receive_buffer(udp: &UdpSocket, addr: SocketAddr) {
 
 /// Registrar settings from the configuration.
 pub fn registrar_settings(config: &Config) -> RegistrarSettings {
-    let r = &config.registrar;
-    RegistrarSettings {
-        realm: r.realm.clone(),
-        domain: config.sip.domain.clone(),
-        min_expires: Duration::from_secs(r.min_expires.into()),
-        default_expires: Duration::from_secs(r.default_expires.into()),
-        max_expires: Duration::from_secs(r.max_expires.into()),
-        nonce_lifetime: r.nonce_lifetime(),
-        algorithms: r
-            .algorithms
-            .iter()
-            .map(|a| match a {
-                DigestAlgorithm::Sha256 => Algorithm::Sha256,
-                DigestAlgorithm::Md5 => Algorithm::Md5,
-            })
-            .collect(),
-        lockout_failures: r.lockout_failures,
-        lockout_window: r.lockout_window(),
-        lockout_duration: r.lockout(),
-        qualify_interval: r.qualify_interval(),
-        qualify_misses: r.qualify_misses,
-        seats: config
-            .seats
-            .iter()
-            .map(|s| SeatCredential {
-                name: s.name.clone(),
-                password: s.password.expose().to_string(),
-            })
-            .collect(),
-    }
+    RegistrarSettings::from_config(config)
 }
 
 /// Where a configured SIP URI is sent: its host must be an IP literal (siaga resolves no

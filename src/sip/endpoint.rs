@@ -22,6 +22,7 @@ use super::ingress::{ingress, Ingress, ALLOWED_METHODS};
 use super::message::{Message, Method, Request, Response};
 use super::parse::Framing;
 use super::rate_limit::RateLimiter;
+use super::refusal::{HeldResponses, Refusals};
 use super::registrar::{Binding, Registrar, SeatState};
 use super::reply::{random_token, response_to};
 use super::transaction::{Peer, TransactionLayer, Transport, TxEvent, TxKey};
@@ -95,6 +96,10 @@ pub struct Endpoint {
     static_seats: HashMap<String, (String, Peer)>,
     /// Registrations or reachability changed: the ACD needs the new seat states.
     seats_dirty: bool,
+    /// Stateless refusals (issue 10) and their log budget.
+    refusals: Refusals,
+    /// Slowed registrar answers.
+    held: HeldResponses,
 }
 
 /// Seat targets: a static seat's configured contact, else the newest registration, sent to
@@ -154,7 +159,10 @@ impl Endpoint {
             .collect();
         let acd = Acd::new(now, settings.acd, specs);
         let calls = Calls::new(settings.calls.clone());
+        let refusals = Refusals::new(&settings.user_agent);
         Endpoint {
+            refusals,
+            held: HeldResponses::default(),
             calls,
             acd,
             static_seats,
@@ -182,11 +190,23 @@ impl Endpoint {
             self.stats.rate_limited += 1;
             return;
         }
-        match ingress(bytes, framing, &self.settings.user_agent) {
+        match ingress(bytes, framing, &self.settings.calls.domain) {
             Ingress::Request(mut request) => {
                 stamp_top_via(&mut request.headers, from.addr);
-                self.transactions
-                    .handle_message(now, from, Message::Request(request));
+                if let Some(refusal) = self
+                    .refusals
+                    .untrusted_invite(now, from, &request, trusted)
+                {
+                    self.stats.untrusted_invites += 1;
+                    self.outbox.push_back((from, refusal.to_bytes()));
+                } else if request.method == Method::Register
+                    && !self.registrar.admits(now, from.addr, &request)
+                {
+                    self.stats.dropped += 1;
+                } else {
+                    self.transactions
+                        .handle_message(now, from, Message::Request(request));
+                }
             }
             Ingress::Response(response) => {
                 self.transactions
@@ -194,7 +214,9 @@ impl Endpoint {
             }
             Ingress::Reject(mut response) => {
                 self.stats.rejected += 1;
-                info!(peer = %from.addr, status = response.status, reason = %response.reason, "request refused at ingress");
+                if let Some(suppressed) = self.refusals.log_ingress(now) {
+                    info!(peer = %from.addr, status = response.status, reason = %response.reason, suppressed, "request refused at ingress");
+                }
                 stamp_top_via(&mut response.headers, from.addr);
                 self.outbox.push_back((from, response.to_bytes()));
             }
@@ -209,6 +231,11 @@ impl Endpoint {
     /// Fires due timers (transactions, registrar expiry and qualify probes).
     pub fn handle_timeout(&mut self, now: Instant) {
         self.transactions.handle_timeout(now);
+        for (key, response) in self.held.due(now) {
+            if let Err(err) = self.transactions.respond(now, &key, response) {
+                debug!(%err, "held REGISTER answer not sent");
+            }
+        }
         for probe in self.registrar.qualify_due(now) {
             self.send_probe(now, probe);
         }
@@ -253,6 +280,7 @@ impl Endpoint {
     pub fn poll_timeout(&self) -> Option<Instant> {
         [
             self.transactions.poll_timeout(),
+            self.held.poll_timeout(),
             self.registrar.poll_timeout(),
             self.acd.poll_timeout(),
             self.calls.poll_timeout(),
@@ -365,12 +393,20 @@ impl Endpoint {
                 ok
             }
             Method::Register => {
-                let response = self.registrar.handle_register(now, from.addr, &request);
-                if response.status == 200 {
+                let reply = self.registrar.handle_register(now, from.addr, &request);
+                if reply.response.status == 200 {
                     self.seat_transport.insert(from.addr, from.transport);
                 }
                 self.seats_dirty = true;
-                response
+                if !reply.delay.is_zero() {
+                    let mut response = reply.response;
+                    response
+                        .headers
+                        .push("Server", self.settings.user_agent.clone());
+                    self.held.hold(now + reply.delay, key, response);
+                    return;
+                }
+                reply.response
             }
             Method::Cancel => {
                 self.with_calls(now, |calls, ctx| calls.on_cancel(ctx, key, request));
