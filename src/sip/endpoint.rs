@@ -193,9 +193,7 @@ impl Endpoint {
         match ingress(bytes, framing, &self.settings.calls.domain) {
             Ingress::Request(mut request) => {
                 stamp_top_via(&mut request.headers, from.addr);
-                if let Some(refusal) = self
-                    .refusals
-                    .untrusted_invite(now, from, &request, trusted)
+                if let Some(refusal) = self.refusals.untrusted_invite(now, from, &request, trusted)
                 {
                     self.stats.untrusted_invites += 1;
                     self.outbox.push_back((from, refusal.to_bytes()));

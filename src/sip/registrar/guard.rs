@@ -178,7 +178,10 @@ impl Guard {
                 if let Some(a) = self.accounts.get_mut(account) {
                     a.protected_until = Some(now + self.s.silence);
                 }
-                Gate::RefuseAfter(delay_for(&self.s, self.pairs.get(&key).map_or(0, |p| p.count)))
+                Gate::RefuseAfter(delay_for(
+                    &self.s,
+                    self.pairs.get(&key).map_or(0, |p| p.count),
+                ))
             }
             _ => Gate::Evaluate,
         };
@@ -190,7 +193,13 @@ impl Guard {
 
     /// Records a failed evaluation for `account` from `ip`; `seat_exists` tells whether the
     /// account is configured (only those get account-wide counting).
-    pub(crate) fn fail(&mut self, now: Instant, account: &str, ip: IpAddr, seat_exists: bool) -> Penalty {
+    pub(crate) fn fail(
+        &mut self,
+        now: Instant,
+        account: &str,
+        ip: IpAddr,
+        seat_exists: bool,
+    ) -> Penalty {
         self.stats.failures += 1;
         let known = self.is_known(now, account, ip);
         let window = self.s.window;
@@ -205,15 +214,12 @@ impl Guard {
             }
         }
         let s = &self.s;
-        let pair = self
-            .pairs
-            .entry((account.to_owned(), ip))
-            .or_insert(Pair {
-                count: 0,
-                last: now,
-                next_eval: now,
-                silent_until: None,
-            });
+        let pair = self.pairs.entry((account.to_owned(), ip)).or_insert(Pair {
+            count: 0,
+            last: now,
+            next_eval: now,
+            silent_until: None,
+        });
         if now.saturating_duration_since(pair.last) >= window {
             pair.count = 0;
         }
@@ -315,9 +321,8 @@ impl Guard {
     /// Drops state that no longer matters.
     pub(crate) fn prune(&mut self, now: Instant) {
         let window = self.s.window;
-        self.pairs.retain(|_, p| {
-            now.saturating_duration_since(p.last) < window || p.next_eval > now
-        });
+        self.pairs
+            .retain(|_, p| now.saturating_duration_since(p.last) < window || p.next_eval > now);
         self.accounts.retain(|_, a| {
             a.known
                 .retain(|(_, at)| now.saturating_duration_since(*at) < KNOWN_FOR);

@@ -74,13 +74,22 @@ fn distributed_guessing_protects_the_account_but_not_from_its_own_source() {
     assert_eq!(g.stats().distributed_alarms, 1);
     assert_eq!(g.stats().protections, 1);
     // A new source is refused unevaluated; the seat's own source still evaluated.
-    assert!(matches!(g.gate(t0 + s(1), "seat1", ip(99)), Gate::RefuseAfter(_)));
+    assert!(matches!(
+        g.gate(t0 + s(1), "seat1", ip(99)),
+        Gate::RefuseAfter(_)
+    ));
     assert_eq!(g.gate(t0 + s(1), "seat1", ip(1)), Gate::Evaluate);
     // Another account is not protected.
     assert_eq!(g.gate(t0 + s(1), "seat2", ip(99)), Gate::Evaluate);
     // Protection lasts while the guessing goes on, and ends `silence` after it stops.
-    assert!(matches!(g.gate(t0 + s(200), "seat1", ip(98)), Gate::RefuseAfter(_)));
-    assert!(matches!(g.gate(t0 + s(499), "seat1", ip(97)), Gate::RefuseAfter(_)));
+    assert!(matches!(
+        g.gate(t0 + s(200), "seat1", ip(98)),
+        Gate::RefuseAfter(_)
+    ));
+    assert!(matches!(
+        g.gate(t0 + s(499), "seat1", ip(97)),
+        Gate::RefuseAfter(_)
+    ));
     assert_eq!(g.gate(t0 + s(800), "seat1", ip(96)), Gate::Evaluate);
     // The alarm is raised once per window.
     assert_eq!(g.stats().distributed_alarms, 1);

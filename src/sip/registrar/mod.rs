@@ -39,10 +39,10 @@ pub use settings::{RegistrarSettings, SeatCredential, SeatState, SeatStatus};
 
 use crate::sip::header::NameAddr;
 use crate::sip::message::{Request, Response};
+use crate::sip::rate_limit::LogGate;
 use crate::sip::reply::{random_token, response_to};
 use bindings::{BindingError, Bindings, Limits};
 use digest::{Credentials, DigestError, Qop};
-use crate::sip::rate_limit::LogGate;
 use guard::{Gate, Guard, Penalty};
 use nonce::{NonceCheck, NonceTable};
 use qualify::Qualify;
@@ -294,7 +294,11 @@ impl Registrar {
                 return Some(Outcome::Challenge { stale: true });
             }
         }
-        let seat_entry = self.settings.seats.iter().find(|s| s.name == creds.username);
+        let seat_entry = self
+            .settings
+            .seats
+            .iter()
+            .find(|s| s.name == creds.username);
         let exists = seat_entry.is_some();
         if seat_entry.is_some_and(|s| {
             !s.allow_from.is_empty() && !s.allow_from.iter().any(|n| n.contains(ip))

@@ -17,7 +17,12 @@ fn forged_nonces_count_nothing_and_get_a_fresh_challenge() {
     let t0 = Instant::now();
     let mut reg = Registrar::new(settings());
     for _ in 0..5 {
-        let resp = answer(&mut reg, t0, src(), &with_nonce("seat01", "guess", "deadbeef"));
+        let resp = answer(
+            &mut reg,
+            t0,
+            src(),
+            &with_nonce("seat01", "guess", "deadbeef"),
+        );
         assert_eq!(resp.status, 401);
         assert!(challenges(&resp).iter().all(|c| !c.2), "not stale");
     }
@@ -25,7 +30,10 @@ fn forged_nonces_count_nothing_and_get_a_fresh_challenge() {
     assert_eq!(reg.stats().unknown_nonces, 5);
     // The seat on that address registers at once.
     let req = register("seat01", "c1", 2, &["<sip:seat01@192.0.2.10>"]);
-    assert_eq!(login(&mut reg, t0, &req, "s3cret-01", Algorithm::Sha256).status, 200);
+    assert_eq!(
+        login(&mut reg, t0, &req, "s3cret-01", Algorithm::Sha256).status,
+        200
+    );
 }
 
 #[test]
@@ -37,7 +45,12 @@ fn a_nonce_issued_to_another_source_is_unknown_here() {
         .1
         .clone();
     // Even with the right password: the nonce was not issued to this source.
-    let resp = answer(&mut reg, t0, src(), &with_nonce("seat01", "s3cret-01", &nonce));
+    let resp = answer(
+        &mut reg,
+        t0,
+        src(),
+        &with_nonce("seat01", "s3cret-01", &nonce),
+    );
     assert_eq!(resp.status, 401);
     assert_eq!(reg.stats().guard.failures, 0);
 }
@@ -62,11 +75,17 @@ fn nat_wrong_password_for_one_seat_leaves_the_others() {
     }
     assert_eq!(delays, [0, 0, 1, 2, 4, 16]);
     let nonce = challenges(&answer(&mut reg, t, src(), &req2))[0].1.clone();
-    assert!(!reg.admits(t, src(), &with_nonce("seat02", "pw-02", &nonce)), "silenced");
+    assert!(
+        !reg.admits(t, src(), &with_nonce("seat02", "pw-02", &nonce)),
+        "silenced"
+    );
     assert!(!reg.admits(t + secs(280), src(), &with_nonce("seat02", "pw-02", &nonce)));
     // seat01 behind the same address registers at once.
     let req1 = register("seat01", "c1", 1, &["<sip:seat01@192.0.2.10>"]);
-    assert_eq!(login(&mut reg, t, &req1, "s3cret-01", Algorithm::Sha256).status, 200);
+    assert_eq!(
+        login(&mut reg, t, &req1, "s3cret-01", Algorithm::Sha256).status,
+        200
+    );
 }
 
 #[test]
@@ -85,7 +104,10 @@ fn slowed_answers_refuse_even_the_right_password_until_due() {
     let early = reg.handle_register(t0, src(), &with_nonce("seat02", "pw-02", &nonce));
     assert_eq!((early.response.status, early.delay), (403, secs(1)));
     let t1 = t0 + secs(1);
-    assert_eq!(login(&mut reg, t1, &req, "pw-02", Algorithm::Sha256).status, 200);
+    assert_eq!(
+        login(&mut reg, t1, &req, "pw-02", Algorithm::Sha256).status,
+        200
+    );
 }
 
 #[test]
@@ -93,7 +115,10 @@ fn distributed_guessing_then_the_right_password_from_a_new_source() {
     let t0 = Instant::now();
     let mut reg = Registrar::new(settings());
     let own = register("seat01", "c1", 1, &["<sip:seat01@192.0.2.10>"]);
-    assert_eq!(login(&mut reg, t0, &own, "s3cret-01", Algorithm::Sha256).status, 200);
+    assert_eq!(
+        login(&mut reg, t0, &own, "s3cret-01", Algorithm::Sha256).status,
+        200
+    );
     // 12 sources × 2 guesses (each pair below the threshold of 3).
     for n in 1..=12u8 {
         let source = SocketAddr::from(([203, 0, 113, n], 5060));
@@ -109,11 +134,17 @@ fn distributed_guessing_then_the_right_password_from_a_new_source() {
     let t1 = t0 + secs(5);
     let resp = login_from(&mut reg, t1, new, &own, "s3cret-01", Algorithm::Sha256);
     assert_eq!(resp.status, 403);
-    assert!(reg.contacts_for(t1, "seat01").iter().all(|b| b.source != new));
+    assert!(reg
+        .contacts_for(t1, "seat01")
+        .iter()
+        .all(|b| b.source != new));
     // ...while the seat's own source still registers.
     let mut again = own.clone();
     again.headers.set("CSeq", "2 REGISTER");
-    assert_eq!(login(&mut reg, t1, &again, "s3cret-01", Algorithm::Sha256).status, 200);
+    assert_eq!(
+        login(&mut reg, t1, &again, "s3cret-01", Algorithm::Sha256).status,
+        200
+    );
 }
 
 #[test]
@@ -130,13 +161,32 @@ fn allow_from_refuses_outsiders_alike_for_real_and_unknown_seats() {
     assert_eq!(real.headers.get("Warning"), unknown.headers.get("Warning"));
     // Inside the registrar list, seat01 registers; seat02 only from 192.0.2.11.
     let r1 = register("seat01", "c1", 1, &["<sip:seat01@192.0.2.10>"]);
-    assert_eq!(login(&mut reg, t0, &r1, "s3cret-01", Algorithm::Sha256).status, 200);
+    assert_eq!(
+        login(&mut reg, t0, &r1, "s3cret-01", Algorithm::Sha256).status,
+        200
+    );
     let r2 = register("seat02", "c2", 1, &["<sip:seat02@192.0.2.10>"]);
     let refused = login(&mut reg, t0, &r2, "pw-02", Algorithm::Sha256);
-    let no_seat = login(&mut reg, t0, &register("nobody", "c3", 1, &[]), "x", Algorithm::Sha256);
+    let no_seat = login(
+        &mut reg,
+        t0,
+        &register("nobody", "c3", 1, &[]),
+        "x",
+        Algorithm::Sha256,
+    );
     assert_eq!((refused.status, no_seat.status), (403, 403));
-    assert_eq!(refused.headers.get("Warning"), no_seat.headers.get("Warning"));
-    let ok = login_from(&mut reg, t0, at("192.0.2.11:5060"), &r2, "pw-02", Algorithm::Sha256);
+    assert_eq!(
+        refused.headers.get("Warning"),
+        no_seat.headers.get("Warning")
+    );
+    let ok = login_from(
+        &mut reg,
+        t0,
+        at("192.0.2.11:5060"),
+        &r2,
+        "pw-02",
+        Algorithm::Sha256,
+    );
     assert_eq!(ok.status, 200);
 }
 
@@ -145,14 +195,27 @@ fn a_binding_moving_to_a_new_source_is_counted() {
     let t0 = Instant::now();
     let mut reg = Registrar::new(settings());
     let req = register("seat01", "c1", 1, &["<sip:seat01@192.0.2.10>"]);
-    assert_eq!(login(&mut reg, t0, &req, "s3cret-01", Algorithm::Sha256).status, 200);
+    assert_eq!(
+        login(&mut reg, t0, &req, "s3cret-01", Algorithm::Sha256).status,
+        200
+    );
     let mut again = req.clone();
     again.headers.set("CSeq", "2 REGISTER");
-    assert_eq!(login(&mut reg, t0, &again, "s3cret-01", Algorithm::Sha256).status, 200);
+    assert_eq!(
+        login(&mut reg, t0, &again, "s3cret-01", Algorithm::Sha256).status,
+        200
+    );
     assert_eq!(reg.stats().binding_moves, 0);
     let mut moved = register("seat01", "c9", 1, &["<sip:seat01@198.51.100.5>"]);
     moved.headers.set("CSeq", "1 REGISTER");
-    let resp = login_from(&mut reg, t0, at("198.51.100.5:5060"), &moved, "s3cret-01", Algorithm::Sha256);
+    let resp = login_from(
+        &mut reg,
+        t0,
+        at("198.51.100.5:5060"),
+        &moved,
+        "s3cret-01",
+        Algorithm::Sha256,
+    );
     assert_eq!(resp.status, 200);
     assert_eq!(reg.stats().binding_moves, 1);
 }

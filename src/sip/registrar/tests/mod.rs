@@ -192,9 +192,7 @@ fn rfc2069_without_qop_is_accepted_once() {
     let t0 = Instant::now();
     let mut reg = Registrar::new(settings());
     let mut req = register("seat01", "c1", 1, &["<sip:seat01@192.0.2.10>"]);
-    let nonce = challenges(&answer(&mut reg, t0, src(), &req))[0]
-        .1
-        .clone();
+    let nonce = challenges(&answer(&mut reg, t0, src(), &req))[0].1.clone();
     authorize(
         &mut req,
         "seat01",
@@ -224,9 +222,7 @@ fn unknown_user_and_foreign_aor_are_forbidden() {
     );
     // seat02's valid credentials for seat01's AOR.
     let mut req = register("seat01", "c1", 1, &["<sip:seat01@192.0.2.10>"]);
-    let nonce = challenges(&answer(&mut reg, t0, src(), &req))[0]
-        .1
-        .clone();
+    let nonce = challenges(&answer(&mut reg, t0, src(), &req))[0].1.clone();
     authorize(
         &mut req,
         "seat02",
@@ -244,9 +240,7 @@ fn expired_nonce_gets_stale_challenge() {
     let t0 = Instant::now();
     let mut reg = Registrar::new(settings());
     let mut req = register("seat01", "c1", 1, &["<sip:seat01@192.0.2.10>"]);
-    let nonce = challenges(&answer(&mut reg, t0, src(), &req))[0]
-        .1
-        .clone();
+    let nonce = challenges(&answer(&mut reg, t0, src(), &req))[0].1.clone();
     authorize(
         &mut req,
         "seat01",
@@ -275,9 +269,7 @@ fn nonce_count_replay_is_refused() {
     let t0 = Instant::now();
     let mut reg = Registrar::new(settings());
     let mut req = register("seat01", "c1", 1, &["<sip:seat01@192.0.2.10>"]);
-    let nonce = challenges(&answer(&mut reg, t0, src(), &req))[0]
-        .1
-        .clone();
+    let nonce = challenges(&answer(&mut reg, t0, src(), &req))[0].1.clone();
     authorize(
         &mut req,
         "seat01",
