@@ -33,9 +33,23 @@ pub struct SipConfig {
     /// or answered 513 and the connection closed (TCP).
     #[serde(default = "default_max_message_bytes")]
     pub max_message_bytes: usize,
-    /// A TCP connection idle this long (seconds) is closed.
+    /// A TCP connection quiet this long (seconds) after its last complete message is closed.
     #[serde(default = "default_tcp_idle_timeout_s")]
     pub tcp_idle_timeout_s: u64,
+    /// A TCP connection that sends no complete message within this many seconds of opening
+    /// (or leaves a message unfinished this long) is closed.
+    #[serde(default = "default_tcp_first_message_timeout_s")]
+    pub tcp_first_message_timeout_s: u64,
+    /// SIP TCP connections at most; the gateway lowers this to what its open-files limit
+    /// leaves after the reserve for RTP (logged at start).
+    #[serde(default = "default_tcp_max_connections")]
+    pub tcp_max_connections: usize,
+    /// SIP TCP connections from one source IP at most (seats behind one NAT share it).
+    #[serde(default = "default_tcp_max_per_source")]
+    pub tcp_max_per_source: usize,
+    /// Raise the soft open-files limit to the hard limit at start.
+    #[serde(default = "default_raise_nofile")]
+    pub raise_nofile: bool,
     /// Value of the `User-Agent` / `Server` header. The default names no product or
     /// version (RFC 3261 §20.35, §20.41 warn that these help an attacker find known holes).
     #[serde(default = "default_user_agent")]
@@ -69,6 +83,18 @@ fn default_max_message_bytes() -> usize {
 fn default_tcp_idle_timeout_s() -> u64 {
     600
 }
+fn default_tcp_first_message_timeout_s() -> u64 {
+    30
+}
+fn default_tcp_max_connections() -> usize {
+    1024
+}
+fn default_tcp_max_per_source() -> usize {
+    64
+}
+fn default_raise_nofile() -> bool {
+    true
+}
 fn default_user_agent() -> String {
     "PSAP".to_owned()
 }
@@ -93,6 +119,10 @@ impl Default for SipConfig {
             t4_ms: default_t4_ms(),
             max_message_bytes: default_max_message_bytes(),
             tcp_idle_timeout_s: default_tcp_idle_timeout_s(),
+            tcp_first_message_timeout_s: default_tcp_first_message_timeout_s(),
+            tcp_max_connections: default_tcp_max_connections(),
+            tcp_max_per_source: default_tcp_max_per_source(),
+            raise_nofile: default_raise_nofile(),
             user_agent: default_user_agent(),
             rate_limit_per_s: default_rate_limit_per_s(),
             rate_limit_burst: default_rate_limit_burst(),
@@ -116,6 +146,10 @@ impl SipConfig {
     /// TCP idle timeout as a [`Duration`].
     pub fn tcp_idle_timeout(&self) -> Duration {
         Duration::from_secs(self.tcp_idle_timeout_s)
+    }
+    /// First-message timeout as a [`Duration`].
+    pub fn tcp_first_message_timeout(&self) -> Duration {
+        Duration::from_secs(self.tcp_first_message_timeout_s)
     }
     /// `listen` followed by `also_listen`: every address SIP binds.
     pub fn listen_addrs(&self) -> impl Iterator<Item = SocketAddr> + '_ {
@@ -163,6 +197,12 @@ impl SipConfig {
         }
         if self.tcp_idle_timeout_s == 0 {
             return err("tcp_idle_timeout_s", "must be > 0".into());
+        }
+        if self.tcp_first_message_timeout_s == 0 {
+            return err("tcp_first_message_timeout_s", "must be > 0".into());
+        }
+        if self.tcp_max_per_source == 0 {
+            return err("tcp_max_per_source", "must be >= 1".into());
         }
         if self.rate_limit_per_s == 0 {
             return err("rate_limit_per_s", "must be > 0".into());

@@ -1,7 +1,9 @@
 //! SIP signalling: messages, ingress checks, transactions, registrar, transports.
 pub mod b2bua;
+pub mod conn_limit;
 pub mod dialog;
 pub mod endpoint;
+pub mod fd_budget;
 pub mod framing;
 pub mod header;
 pub mod ingress;

@@ -3,11 +3,12 @@
 //! goes through [`Outbound::send`], which only ever answers on the socket or connection a
 //! peer used (the gateway never dials a host named in a message).
 
+use super::conn_limit::{ConnTable, Deadline};
 use super::framing::{Frame, StreamFramer};
 use super::transaction::{Peer, Transport};
 use dashmap::DashMap;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
 use tokio::sync::mpsc;
@@ -71,8 +72,15 @@ impl Outbound {
 pub struct TransportSettings {
     /// Largest message accepted (UDP datagram or TCP frame).
     pub max_message_bytes: usize,
-    /// A TCP connection idle this long is closed.
+    /// A TCP connection quiet this long after its last complete message is closed.
     pub tcp_idle_timeout: std::time::Duration,
+    /// A TCP connection without a complete message this long after opening (or with an
+    /// unfinished message this long) is closed.
+    pub tcp_first_message_timeout: std::time::Duration,
+    /// SIP TCP connections at most (from the open-files budget).
+    pub tcp_max_connections: usize,
+    /// SIP TCP connections from one source IP at most.
+    pub tcp_max_per_source: usize,
 }
 
 /// Starts receive tasks for the bound sockets. Returns the sender side for the driver.
@@ -155,6 +163,11 @@ async fn accept_loop(
     connections: Arc<DashMap<SocketAddr, mpsc::Sender<Vec<u8>>>>,
     shutdown: CancellationToken,
 ) {
+    let table = Arc::new(Mutex::new(ConnTable::new(
+        settings.tcp_max_connections,
+        settings.tcp_max_per_source,
+    )));
+    let mut refusals = super::rate_limit::LogGate::new(10, std::time::Duration::from_secs(60));
     loop {
         let (stream, addr) = match listener.accept().await {
             Ok(accepted) => accepted,
@@ -164,13 +177,23 @@ async fn accept_loop(
                 continue;
             }
         };
+        let admitted = table.lock().map_or(Ok(()), |mut t| t.admit(addr.ip()));
+        if let Err(why) = admitted {
+            // Closed before anything is read: the descriptor is back at once.
+            if let Some(suppressed) = refusals.allow(std::time::Instant::now()) {
+                warn!(peer = %addr, %why, suppressed, "tcp connection refused");
+            }
+            drop(stream);
+            continue;
+        }
         let (tx, rx) = mpsc::channel(256);
         connections.insert(addr, tx);
-        let (inbound, settings, connections, shutdown) = (
+        let (inbound, settings, connections, shutdown, table) = (
             inbound.clone(),
             settings.clone(),
             connections.clone(),
             shutdown.clone(),
+            table.clone(),
         );
         tokio::spawn(async move {
             debug!(peer = %addr, "tcp connection opened");
@@ -179,6 +202,9 @@ async fn accept_loop(
                 () = shutdown.cancelled() => {}
             }
             connections.remove(&addr);
+            if let Ok(mut t) = table.lock() {
+                t.release(addr.ip());
+            }
             debug!(peer = %addr, "tcp connection closed");
         });
     }
@@ -198,28 +224,37 @@ async fn serve_connection(
         transport: Transport::Tcp,
         addr,
     };
+    let mut deadline = Deadline::new(
+        std::time::Instant::now(),
+        settings.tcp_first_message_timeout,
+        settings.tcp_idle_timeout,
+    );
     loop {
+        let due = tokio::time::Instant::from_std(deadline.due());
         tokio::select! {
-            read = tokio::time::timeout(settings.tcp_idle_timeout, reader.read(&mut buffer)) => {
+            () = tokio::time::sleep_until(due) => {
+                info!(peer = %addr, "tcp connection closed: no complete message in time");
+                return;
+            }
+            read = reader.read(&mut buffer) => {
                 let len = match read {
-                    Ok(Ok(0)) | Ok(Err(_)) => return,
-                    Ok(Ok(len)) => len,
-                    Err(_) => {
-                        info!(peer = %addr, "idle tcp connection closed");
-                        return;
-                    }
+                    Ok(0) | Err(_) => return,
+                    Ok(len) => len,
                 };
+                let now = std::time::Instant::now();
                 framer.push(&buffer[..len]);
                 loop {
                     match framer.next_frame() {
                         Ok(None) => break,
                         Ok(Some(Frame::KeepAlive)) => {
+                            deadline.on_keep_alive(now);
                             // RFC 5626 §3.5.1: answer a CRLFCRLF ping with a CRLF pong.
                             if writer.write_all(b"\r\n").await.is_err() {
                                 return;
                             }
                         }
                         Ok(Some(Frame::Message(bytes))) => {
+                            deadline.on_message(now);
                             if inbound.send(Inbound { from, bytes }).await.is_err() {
                                 return;
                             }
@@ -230,6 +265,7 @@ async fn serve_connection(
                         }
                     }
                 }
+                deadline.on_bytes(now, framer.buffered() > 0);
             }
             out = outgoing.recv() => {
                 let Some(bytes) = out else { return };
