@@ -260,6 +260,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 
 /// Runs the gateway until `shutdown` is cancelled (the demo and embedders use this).
 pub async fn serve(config: Config, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let budget = crate::sip::fd_budget::startup(&config);
     let sockets = SipSockets::bind(&config).await?;
     let local = sockets.local_addrs();
     let snapshot = Arc::new(Mutex::new(Snapshot::default()));
@@ -279,6 +280,9 @@ pub async fn serve(config: Config, shutdown: CancellationToken) -> anyhow::Resul
         transport: TransportSettings {
             max_message_bytes: config.sip.max_message_bytes,
             tcp_idle_timeout: config.sip.tcp_idle_timeout(),
+            tcp_first_message_timeout: config.sip.tcp_first_message_timeout(),
+            tcp_max_connections: budget.sip_tcp,
+            tcp_max_per_source: config.sip.tcp_max_per_source,
         },
         media: MediaEngine::new(&config.media, tap.clone()),
         prompts: load_prompts(&config),
