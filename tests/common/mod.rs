@@ -161,6 +161,16 @@ impl Gateway {
 
     /// Like [`Gateway::start`] with another configuration file.
     pub(crate) fn start_config(config: &Path, env: &[(&str, &str)]) -> Gateway {
+        Self::start_limited(config, env, None)
+    }
+
+    /// Like [`Gateway::start_config`], with soft and hard open-files limits of `nofile`
+    /// (through util-linux `prlimit`, which execs the gateway: the PID stays the gateway's).
+    pub(crate) fn start_limited(
+        config: &Path,
+        env: &[(&str, &str)],
+        nofile: Option<u64>,
+    ) -> Gateway {
         let dir = tempfile::Builder::new()
             .prefix("siaga-peers-")
             .tempdir()
@@ -176,7 +186,14 @@ impl Gateway {
             config.display()
         );
 
-        let mut cmd = Command::new(&bin.path);
+        let mut cmd = match nofile {
+            Some(n) => {
+                let mut c = Command::new(require_tool("prlimit"));
+                c.arg(format!("--nofile={n}:{n}")).arg("--").arg(&bin.path);
+                c
+            }
+            None => Command::new(&bin.path),
+        };
         cmd.arg("run")
             .arg("--config")
             .arg(&config)
