@@ -55,7 +55,9 @@ fn main() {
         rtp_port_max: 29_999,
         inactivity_timeout_s: 60,
     };
-    let engine = MediaEngine::new(&cfg, Arc::new(NoTap));
+    // The trunk signals from loopback, as in config/siaga.toml.
+    let trunk = vec!["127.0.0.0/8".parse().expect("cidr")];
+    let engine = MediaEngine::with_trunk_networks(&cfg, Arc::new(NoTap), trunk);
     println!("| calls | pkts sent | pkts recv | loss % | p50 µs | p99 µs | max µs | relay CPU % | RSS/call KiB |");
     println!("|---|---|---|---|---|---|---|---|---|");
     for n in levels {

@@ -24,7 +24,9 @@ fn engine(tap: Arc<CountingTap>) -> MediaEngine {
         rtp_port_max: base + 39,
         inactivity_timeout_s: 60,
     };
-    MediaEngine::new(&cfg, tap)
+    // The trunk signals from loopback (as `trunk.allow` in config/siaga.toml), so the caller
+    // leg may hear prompts before its first RTP.
+    MediaEngine::with_trunk_networks(&cfg, tap, vec!["127.0.0.0/8".parse().unwrap()])
 }
 
 fn negotiated(remote: SocketAddr) -> Negotiated {

@@ -58,6 +58,8 @@ struct EngineInner {
     ports: Mutex<Result<PortAllocator, PortError>>,
     tap: Arc<dyn CallerAudioTap>,
     active: AtomicUsize,
+    /// `trunk.allow`: where the caller leg may be sent to before its first RTP.
+    trunk_networks: Arc<[crate::config::Cidr]>,
 }
 
 impl std::fmt::Debug for MediaEngine {
@@ -76,6 +78,17 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 impl MediaEngine {
     /// An engine over `[media]`'s address and port range; `tap` sees the caller's audio.
     pub fn new(cfg: &MediaConfig, tap: Arc<dyn CallerAudioTap>) -> MediaEngine {
+        Self::with_trunk_networks(cfg, tap, Vec::new())
+    }
+
+    /// Like [`MediaEngine::new`]; the caller leg sends to its SDP address before the
+    /// caller's first RTP only when that address is inside `trunk_networks` (the trunk's
+    /// signalling networks, `trunk.allow`); elsewhere it waits for RTP to latch.
+    pub fn with_trunk_networks(
+        cfg: &MediaConfig,
+        tap: Arc<dyn CallerAudioTap>,
+        trunk_networks: Vec<crate::config::Cidr>,
+    ) -> MediaEngine {
         let ports = PortAllocator::new(cfg.rtp_port_min, cfg.rtp_port_max);
         MediaEngine {
             inner: Arc::new(EngineInner {
@@ -83,6 +96,7 @@ impl MediaEngine {
                 ports: Mutex::new(ports),
                 tap,
                 active: AtomicUsize::new(0),
+                trunk_networks: Arc::from(trunk_networks),
             }),
         }
     }
@@ -94,7 +108,8 @@ impl MediaEngine {
         let seat = self.bind_pair().await?;
         let local = [caller.local, seat.local];
         let ids = [random_identity(), random_identity()];
-        let relay = Relay::new(call_id, self.inner.tap.clone(), local, ids, Instant::now());
+        let mut relay = Relay::new(call_id, self.inner.tap.clone(), local, ids, Instant::now());
+        relay.set_trunk_networks(self.inner.trunk_networks.clone());
         let relay = Arc::new(Mutex::new(relay));
         let (cmds, rx) = mpsc::unbounded_channel();
         self.inner.active.fetch_add(1, Ordering::Relaxed);

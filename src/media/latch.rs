@@ -14,6 +14,10 @@
 //!   Every take-over is counted.
 //! - A new SDP address (re-INVITE) drops the latch. Hold with `c=0.0.0.0` keeps it but sends
 //!   nothing.
+//! - Before the first RTP a leg may be told to wait ([`Latch::set_wait_for_rtp`]): then
+//!   nothing is sent to the SDP address until RTP from it arrives. The relay does this for the
+//!   trunk leg when the SDP names an address outside the networks signalling is accepted
+//!   from (issue 10: an INVITE must not make the gateway spray RTP at an address it names).
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
@@ -30,6 +34,8 @@ pub struct Latch {
     last_seen: Option<Instant>,
     rtcp: Option<SocketAddr>,
     relatches: u32,
+    /// Send nothing until a source latched.
+    wait_for_rtp: bool,
 }
 
 impl Latch {
@@ -44,6 +50,11 @@ impl Latch {
             self.any_ip = is_private(addr.ip()) && !is_private(local_ip) && !local_ip.is_loopback();
         }
         self.sdp = sdp;
+    }
+
+    /// When `wait`, nothing is sent before the first RTP from the SDP address latches.
+    pub fn set_wait_for_rtp(&mut self, wait: bool) {
+        self.wait_for_rtp = wait;
     }
 
     /// Whether an RTP packet from `from` belongs to this leg; latches or re-latches on the way.
@@ -88,12 +99,19 @@ impl Latch {
     /// Where RTP for this leg goes: the latched source, else the SDP address; nothing on hold.
     pub fn rtp_target(&self) -> Option<SocketAddr> {
         self.sdp?;
-        self.current.or(self.sdp)
+        match self.current {
+            Some(latched) => Some(latched),
+            None if self.wait_for_rtp => None,
+            None => self.sdp,
+        }
     }
 
     /// Where RTCP goes: the latched RTCP source, else the SDP address with port + 1 (RFC 3550 §11).
     pub fn rtcp_target(&self) -> Option<SocketAddr> {
         let sdp = self.sdp?;
+        if self.wait_for_rtp && self.current.is_none() {
+            return None;
+        }
         let next = SocketAddr::new(sdp.ip(), sdp.port().checked_add(1)?);
         Some(self.rtcp.unwrap_or(next))
     }
@@ -184,6 +202,19 @@ mod tests {
             "192.168.1.2".parse().unwrap(),
         );
         assert!(!lan.accept_rtp(t0, addr("198.51.100.9:31000")));
+    }
+
+    #[test]
+    fn waiting_leg_sends_nothing_until_rtp_from_the_sdp_ip() {
+        let (t0, mut l) = (Instant::now(), Latch::default());
+        l.set_sdp(Some(addr("192.0.2.1:4000")), PUBLIC);
+        l.set_wait_for_rtp(true);
+        assert_eq!((l.rtp_target(), l.rtcp_target()), (None, None));
+        assert!(!l.accept_rtp(t0, addr("198.51.100.66:4000")), "other IP");
+        assert_eq!(l.rtp_target(), None);
+        assert!(l.accept_rtp(t0, addr("192.0.2.1:4100")));
+        assert_eq!(l.rtp_target(), Some(addr("192.0.2.1:4100")));
+        assert_eq!(l.rtcp_target(), Some(addr("192.0.2.1:4001")));
     }
 
     #[test]

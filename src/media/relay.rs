@@ -17,6 +17,7 @@ use super::rtp::{check_rtcp, is_rtcp, ReceiveStats, RtpHeaderInfo, G711_CLOCK_RA
 use super::sdp::{Codec, Negotiated};
 use super::stats::{CallMediaStats, LegStats, RxStats, TxStats};
 use super::tap::CallerAudioTap;
+use crate::config::Cidr;
 
 /// The two legs of a call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
@@ -103,6 +104,9 @@ pub struct Relay {
     legs: [LegState; 2],
     bridged: bool,
     created: Instant,
+    /// Networks the trunk signals from: the caller leg sends to its SDP address before the
+    /// first RTP only when that address is inside one of them.
+    trunk_networks: Arc<[Cidr]>,
 }
 
 impl std::fmt::Debug for Relay {
@@ -142,7 +146,14 @@ impl Relay {
             legs: [leg(0), leg(1)],
             bridged: false,
             created: now,
+            trunk_networks: Arc::from(Vec::new()),
         }
+    }
+
+    /// The networks signalling from the trunk is accepted from (`trunk.allow`). Without
+    /// them the caller leg sends nothing before the caller's first RTP.
+    pub fn set_trunk_networks(&mut self, networks: Arc<[Cidr]>) {
+        self.trunk_networks = networks;
     }
 
     /// Applies the result of an offer/answer on `leg` (again on every re-INVITE).
@@ -151,6 +162,13 @@ impl Relay {
         state
             .latch
             .set_sdp(negotiated.remote_rtp, state.local_rtp.ip());
+        // Issue 10: no RTP to an address an INVITE names before that address sends RTP,
+        // unless it is on the trunk's own signalling networks.
+        let wait = leg == Leg::Caller
+            && !negotiated
+                .remote_rtp
+                .is_some_and(|a| self.trunk_networks.iter().any(|n| n.contains(a.ip())));
+        state.latch.set_wait_for_rtp(wait);
         state.negotiated = Some(negotiated.clone());
     }
 

@@ -30,6 +30,7 @@ const ID: RtpIdentity = RtpIdentity {
 fn relay(tap: Arc<CountingTap>, t0: Instant) -> Relay {
     let local = [addr("203.0.113.5:30000"), addr("203.0.113.5:30002")];
     let mut r = Relay::new("call-1", tap, local, [ID, ID], t0);
+    r.set_trunk_networks(Arc::from(vec!["192.0.2.0/24".parse().unwrap()]));
     r.set_remote(Leg::Caller, &negotiated("192.0.2.10:4000"));
     r.set_remote(Leg::Seat, &negotiated("198.51.100.7:7078"));
     r
@@ -231,4 +232,61 @@ fn hold_stops_sending_to_that_leg() {
         &rtp(2),
     );
     assert!(out.is_empty());
+}
+
+#[test]
+fn caller_sdp_outside_the_trunk_networks_gets_nothing_before_its_rtp() {
+    // Issue 10: 550 packets once went to an address named in the SDP before any RTP.
+    let (t0, tap) = (Instant::now(), Arc::new(CountingTap::default()));
+    let local = [addr("203.0.113.5:30000"), addr("203.0.113.5:30002")];
+    let mut r = Relay::new("call-2", tap, local, [ID, ID], t0);
+    r.set_trunk_networks(Arc::from(vec!["192.0.2.0/24".parse().unwrap()]));
+    r.set_remote(Leg::Caller, &negotiated("198.51.100.99:4000"));
+    r.set_remote(Leg::Seat, &negotiated("198.51.100.7:7078"));
+    r.play(Leg::Caller, Arc::new(vec![0xff; 1600]), true, t0);
+    r.bridge();
+    let from_seat = r.on_packet(
+        t0,
+        Leg::Seat,
+        Channel::Rtp,
+        addr("198.51.100.7:7078"),
+        &rtp(1),
+    );
+    assert!(from_seat.is_empty(), "{from_seat:?}");
+    // The caller's first RTP latches; from then on the seat's audio reaches it.
+    let caller = addr("198.51.100.99:4002");
+    r.on_packet(t0, Leg::Caller, Channel::Rtp, caller, &rtp(1));
+    let out = r.on_packet(
+        t0,
+        Leg::Seat,
+        Channel::Rtp,
+        addr("198.51.100.7:7078"),
+        &rtp(2),
+    );
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].to, caller);
+}
+
+#[test]
+fn prompts_wait_for_the_callers_rtp_outside_the_trunk_networks() {
+    let (t0, tap) = (Instant::now(), Arc::new(CountingTap::default()));
+    let local = [addr("203.0.113.5:30000"), addr("203.0.113.5:30002")];
+    let mut r = Relay::new("call-3", tap, local, [ID, ID], t0);
+    r.set_remote(Leg::Caller, &negotiated("198.51.100.99:4000"));
+    r.play(Leg::Caller, Arc::new(vec![0xff; 1600]), true, t0);
+    let sent: usize = (1..20)
+        .map(|i| r.poll_playback(t0 + Duration::from_millis(20 * i)).len())
+        .sum();
+    assert_eq!(sent, 0);
+    r.on_packet(
+        t0,
+        Leg::Caller,
+        Channel::Rtp,
+        addr("198.51.100.99:4000"),
+        &rtp(1),
+    );
+    let sent: usize = (20..40)
+        .map(|i| r.poll_playback(t0 + Duration::from_millis(20 * i)).len())
+        .sum();
+    assert!(sent > 0);
 }
