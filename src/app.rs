@@ -284,7 +284,11 @@ pub async fn serve(config: Config, shutdown: CancellationToken) -> anyhow::Resul
             tcp_max_connections: budget.sip_tcp,
             tcp_max_per_source: config.sip.tcp_max_per_source,
         },
-        media: MediaEngine::new(&config.media, tap.clone()),
+        media: MediaEngine::with_trunk_networks(
+            &config.media,
+            tap.clone(),
+            config.trunk.allow.clone(),
+        ),
         prompts: load_prompts(&config),
         inactivity: config.media.inactivity_timeout(),
     };
