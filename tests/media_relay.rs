@@ -207,3 +207,36 @@ async fn close_and_drop_free_the_ports() {
     // The port is free again: a plain socket can take it.
     std::net::UdpSocket::bind(port).expect("port released");
 }
+
+#[tokio::test]
+async fn no_prompt_to_an_sdp_address_off_the_trunk_networks_before_its_rtp() {
+    // Issue 10: the trunk is 127.0.0.1 only; the INVITE's SDP names 127.0.0.2.
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let base = 25_000
+        + (std::process::id() % 50) as u16 * 100
+        + NEXT.fetch_add(1, Ordering::Relaxed) % 2 * 40;
+    let cfg = MediaConfig {
+        ip: "127.0.0.1".parse().unwrap(),
+        rtp_port_min: base,
+        rtp_port_max: base + 39,
+        inactivity_timeout_s: 60,
+    };
+    let trunk = vec!["127.0.0.1/32".parse().unwrap()];
+    let media = MediaEngine::with_trunk_networks(&cfg, Arc::new(CountingTap::default()), trunk)
+        .open("call-spray")
+        .await
+        .unwrap();
+    let named = UdpSocket::bind("127.0.0.2:0").await.unwrap();
+    media.set_remote(Leg::Caller, &negotiated(named.local_addr().unwrap()));
+    media.play(Leg::Caller, Arc::new(vec![0xFF; 8000]), true);
+    let mut buf = [0u8; 2048];
+    let quiet = timeout(Duration::from_millis(500), named.recv_from(&mut buf)).await;
+    assert!(quiet.is_err(), "nothing before the caller's RTP");
+    // Its first RTP latches; the prompt follows.
+    named
+        .send_to(&rtp(1, 7), media.local(Leg::Caller))
+        .await
+        .unwrap();
+    assert!(recv(&named).await.is_some(), "prompt after latching");
+    media.close().await;
+}
