@@ -205,9 +205,12 @@ impl Calls {
         });
         if !usable {
             let mut refusal = response_to(&invite, 488, Some(&tag));
-            refusal
-                .headers
-                .push("Warning", "304 siaga \"no usable PCMU/PCMA audio offer\"");
+            // RFC 3261 §20.43 warn-agent: our domain, not the product name.
+            let warning = format!(
+                "304 {} \"no usable PCMU/PCMA audio offer\"",
+                self.settings.domain
+            );
+            refusal.headers.push("Warning", warning);
             let _ = ctx.txns.respond(ctx.now, &key, refusal);
             return;
         }
