@@ -235,3 +235,32 @@ fn untrusted_invite_gets_one_403_and_no_retransmission() {
     );
     gw.stop();
 }
+
+#[test]
+fn repeated_refusals_are_logged_on_a_budget_and_the_server_text_is_configured() {
+    let gw = Gateway::start(&[("SIAGA__SIP__USER_AGENT", "Kota-Cirebon-PSAP")]);
+    // 10 sources × 20 wrong logins for unknown users: 200 refusals (403).
+    let mut refused = 0;
+    for n in 1..=10 {
+        let mut c = Client::on(&format!("127.0.4.{n}"), gw.sip);
+        for i in 0..20 {
+            if c.login(&format!("nobody{i}"), "guess", WAIT) == Some(403) {
+                refused += 1;
+            }
+        }
+    }
+    assert_eq!(refused, 200);
+    let mut c = Client::on("127.0.4.99", gw.sip);
+    let (status, text) = c.register("seat1", None, WAIT).unwrap();
+    assert_eq!(status, 401);
+    assert!(text.contains("\r\nServer: Kota-Cirebon-PSAP\r\n"), "{text}");
+    // The whole log file (Gateway::log shows only its tail).
+    let log = std::fs::read_to_string(gw.dir().join("siaga.log")).unwrap();
+    let lines = log.matches("REGISTER refused").count();
+    eprintln!("{refused} refusals, {lines} log lines");
+    assert!(
+        (1..=30).contains(&lines),
+        "{lines} lines for {refused} refusals"
+    );
+    gw.stop();
+}

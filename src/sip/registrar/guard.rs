@@ -121,6 +121,8 @@ pub(crate) struct Guard {
     pairs: HashMap<(String, IpAddr), Pair>,
     accounts: HashMap<String, Account>,
     stats: GuardStats,
+    /// Budget for the per-pair warnings (any name, any source: an attacker picks both).
+    pair_log: crate::sip::rate_limit::LogGate,
 }
 
 impl Guard {
@@ -131,6 +133,7 @@ impl Guard {
             pairs: HashMap::new(),
             accounts: HashMap::new(),
             stats: GuardStats::default(),
+            pair_log: crate::sip::rate_limit::LogGate::new(30, Duration::from_secs(60)),
         }
     }
 
@@ -233,11 +236,13 @@ impl Guard {
             pair.silent_until = Some(now + s.silence);
             pair.next_eval = now + s.silence;
         }
-        if count == self.s.threshold {
-            tracing::warn!(account, source = %ip, failures = count, "REGISTER: answers to this source slowed down for this account");
-        }
-        if silenced && count == self.s.threshold * 2 {
-            tracing::warn!(account, source = %ip, failures = count, silence_s = self.s.silence.as_secs(), "REGISTER: this source gets no answer for this account");
+        let notable = count == self.s.threshold || (silenced && count == self.s.threshold * 2);
+        if let Some(suppressed) = notable.then(|| self.pair_log.allow(now)).flatten() {
+            if silenced {
+                tracing::warn!(account, source = %ip, failures = count, silence_s = self.s.silence.as_secs(), suppressed, "REGISTER: this source gets no answer for this account");
+            } else {
+                tracing::warn!(account, source = %ip, failures = count, suppressed, "REGISTER: answers to this source slowed down for this account");
+            }
         }
         if seat_exists {
             self.count_for_account(now, account, ip);
