@@ -251,6 +251,20 @@ fn validation_rules() {
             "seats[0].name",
         ),
         ("[api]\ntoken = \"\"\n", "api.token"),
+        ("[sip]\nuser_agent = \" \"\n", "sip.user_agent"),
+        (
+            "[sip]\ntcp_first_message_timeout_s = 0\n",
+            "sip.tcp_first_message_timeout_s",
+        ),
+        ("[sip]\ntcp_max_per_source = 0\n", "sip.tcp_max_per_source"),
+        (
+            "[registrar]\naccount_failures = 0\n",
+            "registrar.account_failures",
+        ),
+        (
+            "[registrar]\nbackoff_max_s = 0\n",
+            "registrar.backoff_max_s",
+        ),
     ];
     for (toml, key) in cases {
         match Config::from_toml(toml) {
@@ -258,6 +272,27 @@ fn validation_rules() {
             other => panic!("{toml}: expected Invalid at {key}, got {other:?}"),
         }
     }
+}
+
+#[test]
+fn allow_from_lists_for_all_seats_and_per_seat() {
+    let cfg = Config::from_toml(
+        "[registrar]\nallow_from = [\"192.0.2.0/24\"]\n\
+         [[seats]]\nname = \"s1\"\npassword = \"p\"\nallow_from = [\"192.0.2.10/32\"]\n",
+    )
+    .expect("valid");
+    assert_eq!(cfg.registrar.allow_from[0].to_string(), "192.0.2.0/24");
+    assert_eq!(cfg.seats[0].allow_from[0].to_string(), "192.0.2.10/32");
+    match Config::from_toml("[registrar]\nallow_from = [\"192.0.2.1/24\"]\n") {
+        Err(e) => assert!(e.to_string().contains("registrar.allow_from"), "{e}"),
+        Ok(_) => panic!("host bits set"),
+    }
+    let cfg = Config::load_with_env(
+        &write(tempfile::tempdir().unwrap().path(), "s.toml", ""),
+        env(&[("SIAGA__REGISTRAR__ALLOW_FROM", "10.0.0.0/8,192.0.2.0/24")]),
+    )
+    .expect("env list");
+    assert_eq!(cfg.registrar.allow_from.len(), 2);
 }
 
 #[test]
