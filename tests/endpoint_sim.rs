@@ -32,6 +32,7 @@ fn endpoint() -> Endpoint {
         seats: vec![SeatCredential {
             name: "seat1".into(),
             password: "siaga-seat1".into(),
+            allow_from: Vec::new(),
         }],
         qualify_interval: Duration::from_secs(30),
         qualify_misses: 2,
