@@ -33,7 +33,7 @@ pub enum Refused {
     },
 }
 
-/// Live connections, counted in total and per source IP.
+/// Live connections, counted in total and per source (an IPv4 address or an IPv6 /64).
 #[derive(Debug)]
 pub struct ConnTable {
     max_total: usize,
@@ -55,6 +55,7 @@ impl ConnTable {
 
     /// Admits one more connection from `ip`, or says why not.
     pub fn admit(&mut self, ip: IpAddr) -> Result<(), Refused> {
+        let ip = super::rate_limit::source_key(ip);
         if self.total >= self.max_total {
             return Err(Refused::Total {
                 cap: self.max_total,
@@ -73,6 +74,7 @@ impl ConnTable {
 
     /// A connection from `ip` closed.
     pub fn release(&mut self, ip: IpAddr) {
+        let ip = super::rate_limit::source_key(ip);
         if let Some(n) = self.per_source.get_mut(&ip) {
             *n -= 1;
             self.total = self.total.saturating_sub(1);

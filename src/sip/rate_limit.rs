@@ -5,6 +5,22 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
+/// The unit a source is counted in: an IPv4 address, or the /64 an IPv6 address is in (one
+/// host or household gets a whole /64, RFC 6177, so counting single IPv6 addresses would
+/// give an attacker an unlimited supply of fresh sources).
+pub fn source_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return IpAddr::V4(v4);
+            }
+            let bits = u128::from(v6) & !((1u128 << 64) - 1);
+            IpAddr::V6(std::net::Ipv6Addr::from(bits))
+        }
+    }
+}
+
 /// How many sources are tracked at most; past that, the idlest are forgotten.
 const MAX_SOURCES: usize = 65_536;
 
@@ -34,6 +50,7 @@ impl RateLimiter {
 
     /// Takes one token for `source`; false when its bucket is empty.
     pub fn allow(&mut self, now: Instant, source: IpAddr) -> bool {
+        let source = source_key(source);
         if self.buckets.len() >= MAX_SOURCES && !self.buckets.contains_key(&source) {
             self.prune(now);
         }
@@ -142,6 +159,21 @@ mod tests {
         assert!((0..3).all(|_| limiter.allow(t0, ip)));
         assert!(!limiter.allow(t0, ip));
         assert!(limiter.allow(t0 + Duration::from_millis(100), ip));
+    }
+
+    #[test]
+    fn ipv6_sources_count_per_64() {
+        let mut limiter = RateLimiter::new(1, 2);
+        let t0 = Instant::now();
+        let a: IpAddr = "2001:db8:1:2::1".parse().unwrap();
+        let b: IpAddr = "2001:db8:1:2:ffff::9".parse().unwrap();
+        assert!(limiter.allow(t0, a) && limiter.allow(t0, b));
+        assert!(!limiter.allow(t0, "2001:db8:1:2::77".parse().unwrap()));
+        assert!(limiter.allow(t0, "2001:db8:1:3::1".parse().unwrap()));
+        assert_eq!(
+            source_key("::ffff:192.0.2.1".parse().unwrap()),
+            IpAddr::from([192, 0, 2, 1])
+        );
     }
 
     #[test]

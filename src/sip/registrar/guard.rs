@@ -2,6 +2,7 @@
 //! for guessing; RFC 7616 §5.5 leaves the answer to the server). Sans-IO: time is an argument.
 //!
 //! The rules, and why each one:
+//! - Sources are IPv4 addresses or IPv6 /64s (`source_key`).
 //! - Failures are counted per **(account, source IP)**, not per source: a wrong password for
 //!   `seat4` must not lock `seat1` out when every seat sits behind one NAT address.
 //! - A pair with `threshold` failures in its `window` gets **slower answers**: the next
@@ -22,6 +23,7 @@
 //!
 //! Memory is bounded: at most `CAP` pairs and `CAP` accounts are tracked (oldest dropped).
 
+use crate::sip::rate_limit::source_key;
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
@@ -152,6 +154,7 @@ impl Guard {
 
     /// True when attempts for `account` from `ip` get no answer at all (counted).
     pub(crate) fn is_silenced(&mut self, now: Instant, account: &str, ip: IpAddr) -> bool {
+        let ip = source_key(ip);
         let silenced = self
             .pairs
             .get(&(account.to_owned(), ip))
@@ -166,6 +169,7 @@ impl Guard {
 
     /// Whether an attempt for `account` from `ip` may have its password checked.
     pub(crate) fn gate(&mut self, now: Instant, account: &str, ip: IpAddr) -> Gate {
+        let ip = source_key(ip);
         let known = self.is_known(now, account, ip);
         let protected = self
             .accounts
@@ -203,6 +207,7 @@ impl Guard {
         ip: IpAddr,
         seat_exists: bool,
     ) -> Penalty {
+        let ip = source_key(ip);
         self.stats.failures += 1;
         let known = self.is_known(now, account, ip);
         let window = self.s.window;
@@ -306,6 +311,7 @@ impl Guard {
     /// Records a successful registration of `account` from `ip`: the pair is cleared and the
     /// source becomes known for the account.
     pub(crate) fn succeed(&mut self, now: Instant, account: &str, ip: IpAddr) {
+        let ip = source_key(ip);
         self.pairs.remove(&(account.to_owned(), ip));
         if self.accounts.len() >= CAP && !self.accounts.contains_key(account) {
             return;
