@@ -137,3 +137,41 @@ fn tables_stay_bounded() {
     }
     assert!(g.sizes().0 <= CAP);
 }
+
+/// Guesses evaluated in one simulated hour when 200 sources guess one account, each once a
+/// second or as soon as its (slowed) answer comes, against the defaults.
+#[test]
+fn distributed_guesses_per_hour_under_protection() {
+    let (t0, mut g) = (Instant::now(), Guard::new(GuardSettings::default()));
+    let mut next: Vec<Instant> = vec![t0; 200];
+    let (mut evaluated, mut attempts) = (0u32, 0u32);
+    let end = t0 + s(3600);
+    let mut t = t0;
+    while t < end {
+        for (n, due) in next.iter_mut().enumerate() {
+            if *due > t {
+                continue;
+            }
+            attempts += 1;
+            let source = ip(1000 + n as u32);
+            *due = t + s(1);
+            match g.gate(t, "seat1", source) {
+                Gate::Evaluate => {
+                    evaluated += 1;
+                    if let Penalty::AnswerAfter(d) = g.fail(t, "seat1", source, true) {
+                        *due += d;
+                    }
+                }
+                Gate::RefuseAfter(d) => *due += d,
+                Gate::Silence => *due += s(60),
+            }
+        }
+        t += Duration::from_millis(250);
+    }
+    eprintln!("200 sources, 1 h: {attempts} attempts, {evaluated} guesses evaluated");
+    assert!(evaluated <= 20, "{evaluated}");
+    // Refused attempts keep the protection up but are not failures: one alarm, one
+    // protection for the whole hour.
+    assert_eq!(g.stats().distributed_alarms, 1);
+    assert_eq!(g.stats().protections, 1);
+}
