@@ -270,3 +270,68 @@ fn untrusted_flood_is_rate_limited_but_the_trunk_is_not() {
     assert_eq!(trunk, 100);
     assert_eq!(ep.stats().rate_limited, 90);
 }
+
+/// One challenge/answer round with a wrong password; returns what came back at once for the
+/// answer (the challenge is checked).
+fn wrong_round(ep: &mut Endpoint, now: Instant, cseq: u32) -> Vec<u16> {
+    let seat = udp("127.0.0.1:41000");
+    ep.handle_bytes(now, seat, &register(cseq, None));
+    let out = drain(ep);
+    assert_eq!(status(&out[0].1), 401);
+    let md5 = out[0]
+        .1
+        .headers()
+        .get_all("WWW-Authenticate")
+        .find(|c| c.contains("algorithm=MD5"))
+        .unwrap()
+        .to_string();
+    let nonce = param(&md5, "nonce");
+    let auth = format!(
+        "Digest username=\"seat1\", realm=\"siaga\", nonce=\"{nonce}\", uri=\"sip:siaga.local\", \
+         response=\"00000000000000000000000000000000\", algorithm=MD5, qop=auth, nc=00000001, cnonce=\"c\""
+    );
+    ep.handle_bytes(now, seat, &register(cseq + 1, Some(auth)));
+    drain(ep).iter().map(|(_, m)| status(m)).collect()
+}
+
+#[test]
+fn slowed_register_answers_are_held_then_sent() {
+    let mut ep = endpoint();
+    let t0 = Instant::now();
+    // Defaults: 5 failures per (seat, source) before answers slow down.
+    for i in 0..4 {
+        assert_eq!(wrong_round(&mut ep, t0, 10 + 2 * i), [403]);
+    }
+    assert_eq!(wrong_round(&mut ep, t0, 20), Vec::<u16>::new(), "held");
+    // The driver is woken for the held answer.
+    assert!(ep
+        .poll_timeout()
+        .is_some_and(|due| due <= t0 + Duration::from_secs(1)));
+    ep.handle_timeout(t0 + Duration::from_millis(999));
+    assert!(drain(&mut ep).is_empty());
+    ep.handle_timeout(t0 + Duration::from_secs(1));
+    let out: Vec<u16> = drain(&mut ep).iter().map(|(_, m)| status(m)).collect();
+    assert_eq!(out, [403]);
+}
+
+#[test]
+fn untrusted_invite_is_refused_without_a_transaction() {
+    let mut ep = endpoint();
+    let t0 = Instant::now();
+    let invite = std::fs::read("fixtures/sip/probes/p01_baseline_invite.sip").unwrap();
+    let stranger = udp("198.51.100.20:5060");
+    ep.handle_bytes(t0, stranger, &invite);
+    let first: Vec<u16> = drain(&mut ep).iter().map(|(_, m)| status(m)).collect();
+    assert_eq!(first, [403]);
+    assert_eq!(ep.transactions(), 0, "no server transaction");
+    // 32 s of timers: nothing is retransmitted (a transaction would resend 10 more times).
+    let mut resent = 0;
+    for ms in (0..32_000).step_by(100) {
+        ep.handle_timeout(t0 + Duration::from_millis(ms));
+        resent += drain(&mut ep).len();
+    }
+    assert_eq!(resent, 0);
+    // A retransmitted INVITE gets one 403, never more than came in.
+    ep.handle_bytes(t0 + Duration::from_secs(1), stranger, &invite);
+    assert_eq!(drain(&mut ep).len(), 1);
+}
