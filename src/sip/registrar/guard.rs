@@ -52,12 +52,13 @@ pub struct GuardSettings {
     pub alarm_sources: u32,
 }
 
+/// The same defaults as `[registrar]` in the configuration.
 impl Default for GuardSettings {
     fn default() -> GuardSettings {
         GuardSettings {
             threshold: 5,
-            window: Duration::from_secs(300),
-            silence: Duration::from_secs(900),
+            window: Duration::from_secs(60),
+            silence: Duration::from_secs(300),
             max_delay: Duration::from_secs(16),
             account_failures: 20,
             alarm_sources: 5,
