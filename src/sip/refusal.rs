@@ -19,6 +19,8 @@ use std::time::{Duration, Instant};
 
 /// Refusal log lines per minute at most, per kind.
 const LOG_PER_MIN: u32 = 30;
+/// Held answers at most; past that an answer goes out at once (memory stays bounded).
+pub const MAX_HELD: usize = 4096;
 
 /// Stateless refusals and their log budget.
 #[derive(Debug)]
@@ -83,10 +85,20 @@ pub struct HeldResponses {
 }
 
 impl HeldResponses {
-    /// Holds `response` for transaction `key` until `due`.
-    pub fn hold(&mut self, due: Instant, key: TxKey, response: Response) {
+    /// Holds `response` for transaction `key` until `due`; when [`MAX_HELD`] are held
+    /// already, gives them back to be sent at once.
+    pub fn hold(
+        &mut self,
+        due: Instant,
+        key: TxKey,
+        response: Response,
+    ) -> Result<(), (TxKey, Response)> {
+        if self.items.len() >= MAX_HELD {
+            return Err((key, response));
+        }
         self.seq += 1;
         self.items.insert((due, self.seq), (key, response));
+        Ok(())
     }
 
     /// The responses due at `now`, earliest first.
@@ -162,13 +174,19 @@ mod tests {
         let req = invite("<sip:112@siaga.local>");
         let key = TxKey::server(&req).unwrap();
         let resp = response_to(&req, 403, None);
-        held.hold(t0 + Duration::from_secs(2), key.clone(), resp.clone());
-        held.hold(t0 + Duration::from_secs(1), key.clone(), resp);
+        held.hold(t0 + Duration::from_secs(2), key.clone(), resp.clone())
+            .unwrap();
+        held.hold(t0 + Duration::from_secs(1), key.clone(), resp.clone())
+            .unwrap();
         assert_eq!(held.poll_timeout(), Some(t0 + Duration::from_secs(1)));
         assert_eq!(held.due(t0).len(), 0);
         assert_eq!(held.due(t0 + Duration::from_secs(1)).len(), 1);
         assert_eq!(held.len(), 1);
         assert_eq!(held.due(t0 + Duration::from_secs(5)).len(), 1);
         assert!(held.is_empty());
+        for _ in 0..MAX_HELD {
+            held.hold(t0, key.clone(), resp.clone()).unwrap();
+        }
+        assert!(held.hold(t0, key, resp).is_err(), "bounded");
     }
 }
