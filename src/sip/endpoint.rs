@@ -401,8 +401,15 @@ impl Endpoint {
                     response
                         .headers
                         .push("Server", self.settings.user_agent.clone());
-                    self.held.hold(now + reply.delay, key, response);
-                    return;
+                    match self.held.hold(now + reply.delay, key, response) {
+                        Ok(()) => return,
+                        Err((key, response)) => {
+                            if let Err(err) = self.transactions.respond(now, &key, response) {
+                                warn!(%err, "could not answer request");
+                            }
+                            return;
+                        }
+                    }
                 }
                 reply.response
             }
