@@ -8,6 +8,7 @@ use super::framing::{Frame, StreamFramer};
 use super::transaction::{Peer, Transport};
 use dashmap::DashMap;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
@@ -29,6 +30,18 @@ pub struct Inbound {
 pub struct Outbound {
     udp: Arc<Vec<Arc<UdpSocket>>>,
     tcp: Arc<DashMap<SocketAddr, mpsc::Sender<Vec<u8>>>>,
+    counters: Arc<TcpCounters>,
+}
+
+/// TCP admission counters (for metrics).
+#[derive(Debug, Default)]
+pub struct TcpCounters {
+    /// Connections closed at accept: over the total cap.
+    pub refused_total: AtomicU64,
+    /// Connections closed at accept: over the per-source cap.
+    pub refused_per_source: AtomicU64,
+    /// Connections closed for sending no complete message in time.
+    pub timed_out: AtomicU64,
 }
 
 impl Outbound {
@@ -65,6 +78,11 @@ impl Outbound {
     pub fn tcp_connections(&self) -> usize {
         self.tcp.len()
     }
+
+    /// TCP admission counters.
+    pub fn tcp_counters(&self) -> &TcpCounters {
+        &self.counters
+    }
 }
 
 /// Limits for the transport tasks.
@@ -96,6 +114,7 @@ pub fn start(
     let outbound = Outbound {
         udp: Arc::new(udp.clone()),
         tcp: Arc::new(DashMap::new()),
+        counters: Arc::new(TcpCounters::default()),
     };
     for socket in udp {
         let (inbound, shutdown, max) = (
@@ -113,9 +132,10 @@ pub fn start(
     for listener in tcp {
         let (inbound, shutdown, settings) = (inbound.clone(), shutdown.clone(), settings.clone());
         let connections = outbound.tcp.clone();
+        let counters = outbound.counters.clone();
         tasks.spawn(async move {
             tokio::select! {
-                () = accept_loop(listener, settings, inbound, connections, shutdown.clone()) => {}
+                () = accept_loop(listener, settings, inbound, connections, counters, shutdown.clone()) => {}
                 () = shutdown.cancelled() => {}
             }
         });
@@ -161,6 +181,7 @@ async fn accept_loop(
     settings: TransportSettings,
     inbound: mpsc::Sender<Inbound>,
     connections: Arc<DashMap<SocketAddr, mpsc::Sender<Vec<u8>>>>,
+    counters: Arc<TcpCounters>,
     shutdown: CancellationToken,
 ) {
     let table = Arc::new(Mutex::new(ConnTable::new(
@@ -179,6 +200,11 @@ async fn accept_loop(
         };
         let admitted = table.lock().map_or(Ok(()), |mut t| t.admit(addr.ip()));
         if let Err(why) = admitted {
+            let counter = match why {
+                super::conn_limit::Refused::PerSource { .. } => &counters.refused_per_source,
+                _ => &counters.refused_total,
+            };
+            counter.fetch_add(1, Ordering::Relaxed);
             // Closed before anything is read: the descriptor is back at once.
             if let Some(suppressed) = refusals.allow(std::time::Instant::now()) {
                 warn!(peer = %addr, %why, suppressed, "tcp connection refused");
@@ -188,17 +214,22 @@ async fn accept_loop(
         }
         let (tx, rx) = mpsc::channel(256);
         connections.insert(addr, tx);
-        let (inbound, settings, connections, shutdown, table) = (
+        let (inbound, settings, connections, shutdown, table, counters) = (
             inbound.clone(),
             settings.clone(),
             connections.clone(),
             shutdown.clone(),
             table.clone(),
+            counters.clone(),
         );
         tokio::spawn(async move {
             debug!(peer = %addr, "tcp connection opened");
             tokio::select! {
-                () = serve_connection(stream, addr, rx, settings, inbound) => {}
+                timed_out = serve_connection(stream, addr, rx, settings, inbound) => {
+                    if timed_out {
+                        counters.timed_out.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
                 () = shutdown.cancelled() => {}
             }
             connections.remove(&addr);
@@ -216,7 +247,7 @@ async fn serve_connection(
     mut outgoing: mpsc::Receiver<Vec<u8>>,
     settings: TransportSettings,
     inbound: mpsc::Sender<Inbound>,
-) {
+) -> bool {
     let (mut reader, mut writer) = stream.into_split();
     let mut framer = StreamFramer::new(settings.max_message_bytes);
     let mut buffer = vec![0u8; 16 * 1024];
@@ -233,12 +264,12 @@ async fn serve_connection(
         let due = tokio::time::Instant::from_std(deadline.due());
         tokio::select! {
             () = tokio::time::sleep_until(due) => {
-                info!(peer = %addr, "tcp connection closed: no complete message in time");
-                return;
+                debug!(peer = %addr, "tcp connection closed: no complete message in time");
+                return true;
             }
             read = reader.read(&mut buffer) => {
                 let len = match read {
-                    Ok(0) | Err(_) => return,
+                    Ok(0) | Err(_) => return false,
                     Ok(len) => len,
                 };
                 let now = std::time::Instant::now();
@@ -250,27 +281,27 @@ async fn serve_connection(
                             deadline.on_keep_alive(now);
                             // RFC 5626 §3.5.1: answer a CRLFCRLF ping with a CRLF pong.
                             if writer.write_all(b"\r\n").await.is_err() {
-                                return;
+                                return false;
                             }
                         }
                         Ok(Some(Frame::Message(bytes))) => {
                             deadline.on_message(now);
                             if inbound.send(Inbound { from, bytes }).await.is_err() {
-                                return;
+                                return false;
                             }
                         }
                         Err(err) => {
                             warn!(peer = %addr, %err, "tcp framing error, closing");
-                            return;
+                            return false;
                         }
                     }
                 }
                 deadline.on_bytes(now, framer.buffered() > 0);
             }
             out = outgoing.recv() => {
-                let Some(bytes) = out else { return };
+                let Some(bytes) = out else { return false };
                 if writer.write_all(&bytes).await.is_err() {
-                    return;
+                    return false;
                 }
             }
         }
