@@ -85,20 +85,21 @@ pub struct HeldResponses {
 }
 
 impl HeldResponses {
-    /// Holds `response` for transaction `key` until `due`; when [`MAX_HELD`] are held
-    /// already, gives them back to be sent at once.
+    /// Holds `response` for transaction `key` until `due` (`None`); when [`MAX_HELD`] are
+    /// held already, gives them back (`Some`) to be sent at once.
+    #[must_use]
     pub fn hold(
         &mut self,
         due: Instant,
         key: TxKey,
         response: Response,
-    ) -> Result<(), (TxKey, Response)> {
+    ) -> Option<(TxKey, Response)> {
         if self.items.len() >= MAX_HELD {
-            return Err((key, response));
+            return Some((key, response));
         }
         self.seq += 1;
         self.items.insert((due, self.seq), (key, response));
-        Ok(())
+        None
     }
 
     /// The responses due at `now`, earliest first.
@@ -174,10 +175,12 @@ mod tests {
         let req = invite("<sip:112@siaga.local>");
         let key = TxKey::server(&req).unwrap();
         let resp = response_to(&req, 403, None);
-        held.hold(t0 + Duration::from_secs(2), key.clone(), resp.clone())
-            .unwrap();
-        held.hold(t0 + Duration::from_secs(1), key.clone(), resp.clone())
-            .unwrap();
+        assert!(held
+            .hold(t0 + Duration::from_secs(2), key.clone(), resp.clone())
+            .is_none());
+        assert!(held
+            .hold(t0 + Duration::from_secs(1), key.clone(), resp.clone())
+            .is_none());
         assert_eq!(held.poll_timeout(), Some(t0 + Duration::from_secs(1)));
         assert_eq!(held.due(t0).len(), 0);
         assert_eq!(held.due(t0 + Duration::from_secs(1)).len(), 1);
@@ -185,8 +188,8 @@ mod tests {
         assert_eq!(held.due(t0 + Duration::from_secs(5)).len(), 1);
         assert!(held.is_empty());
         for _ in 0..MAX_HELD {
-            held.hold(t0, key.clone(), resp.clone()).unwrap();
+            assert!(held.hold(t0, key.clone(), resp.clone()).is_none());
         }
-        assert!(held.hold(t0, key, resp).is_err(), "bounded");
+        assert!(held.hold(t0, key, resp).is_some(), "bounded");
     }
 }
