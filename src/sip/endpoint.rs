@@ -401,15 +401,13 @@ impl Endpoint {
                     response
                         .headers
                         .push("Server", self.settings.user_agent.clone());
-                    match self.held.hold(now + reply.delay, key, response) {
-                        Ok(()) => return,
-                        Err((key, response)) => {
-                            if let Err(err) = self.transactions.respond(now, &key, response) {
-                                warn!(%err, "could not answer request");
-                            }
-                            return;
+                    if let Some((key, response)) = self.held.hold(now + reply.delay, key, response)
+                    {
+                        if let Err(err) = self.transactions.respond(now, &key, response) {
+                            warn!(%err, "could not answer request");
                         }
                     }
+                    return;
                 }
                 reply.response
             }
