@@ -335,3 +335,29 @@ fn untrusted_invite_is_refused_without_a_transaction() {
     ep.handle_bytes(t0 + Duration::from_secs(1), stranger, &invite);
     assert_eq!(drain(&mut ep).len(), 1);
 }
+
+#[test]
+fn forged_reinvite_for_no_call_gets_one_481_and_no_transaction() {
+    let mut ep = endpoint();
+    let t0 = Instant::now();
+    let invite =
+        String::from_utf8(std::fs::read("fixtures/sip/probes/p01_baseline_invite.sip").unwrap())
+            .unwrap();
+    // The same INVITE as inside a dialog: a To tag, for a Call-ID no call has.
+    let to = invite
+        .lines()
+        .find(|l| l.starts_with("To:"))
+        .unwrap()
+        .to_string();
+    let forged = invite.replacen(&to, &format!("{to};tag=forged"), 1);
+    ep.handle_bytes(t0, udp("198.51.100.20:5060"), forged.as_bytes());
+    let out: Vec<u16> = drain(&mut ep).iter().map(|(_, m)| status(m)).collect();
+    assert_eq!(out, [481]);
+    assert_eq!(ep.transactions(), 0);
+    let mut resent = 0;
+    for ms in (0..32_000).step_by(500) {
+        ep.handle_timeout(t0 + Duration::from_millis(ms));
+        resent += drain(&mut ep).len();
+    }
+    assert_eq!(resent, 0);
+}

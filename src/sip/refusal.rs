@@ -63,6 +63,31 @@ impl Refusals {
         Some(response)
     }
 
+    /// The stateless 481 for an INVITE with a To tag (a re-INVITE) from an untrusted source
+    /// that matches no call (`known` false): a transaction would retransmit the 481 like any
+    /// non-2xx INVITE answer (RFC 3261 §17.2.1), another amplifier. Seats re-INVITE from
+    /// untrusted addresses, so a request of a live call goes on.
+    pub fn unknown_dialog_invite(
+        &mut self,
+        now: Instant,
+        from: Peer,
+        request: &Request,
+        trusted: bool,
+        known: bool,
+    ) -> Option<Response> {
+        if trusted || known || request.method != Method::Invite || !has_to_tag(request) {
+            return None;
+        }
+        if let Some(suppressed) = self.untrusted_log.allow(now) {
+            tracing::info!(peer = %from.addr, suppressed, "re-INVITE for no call from an untrusted address: 481, stateless");
+        }
+        let mut response = response_to(request, 481, None);
+        if !self.server.is_empty() {
+            response.headers.push("Server", self.server.clone());
+        }
+        Some(response)
+    }
+
     /// Whether a refusal at ingress may be logged now (`Some(left out since)`).
     pub fn log_ingress(&mut self, now: Instant) -> Option<u64> {
         self.ingress_log.allow(now)
@@ -165,6 +190,28 @@ mod tests {
         // In-dialog requests go on to the dialog layer.
         assert!(r
             .untrusted_invite(t0, peer(), &invite("<sip:112@siaga.local>;tag=9"), false)
+            .is_none());
+    }
+
+    #[test]
+    fn untrusted_reinvite_for_no_call_gets_a_stateless_481() {
+        let mut r = Refusals::new("PSAP");
+        let t0 = Instant::now();
+        let reinvite = invite("<sip:112@siaga.local>;tag=9");
+        let resp = r
+            .unknown_dialog_invite(t0, peer(), &reinvite, false, false)
+            .unwrap();
+        assert_eq!(resp.status, 481);
+        // A live call's re-INVITE (a seat putting the caller on hold) goes on.
+        assert!(r
+            .unknown_dialog_invite(t0, peer(), &reinvite, false, true)
+            .is_none());
+        assert!(r
+            .unknown_dialog_invite(t0, peer(), &reinvite, true, false)
+            .is_none());
+        let initial = invite("<sip:112@siaga.local>");
+        assert!(r
+            .unknown_dialog_invite(t0, peer(), &initial, false, false)
             .is_none());
     }
 
