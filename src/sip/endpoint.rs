@@ -193,9 +193,19 @@ impl Endpoint {
         match ingress(bytes, framing, &self.settings.calls.domain) {
             Ingress::Request(mut request) => {
                 stamp_top_via(&mut request.headers, from.addr);
+                let known = request
+                    .headers
+                    .get("Call-ID")
+                    .is_some_and(|c| self.calls.knows_call_id(c));
                 if let Some(refusal) = self.refusals.untrusted_invite(now, from, &request, trusted)
                 {
                     self.stats.untrusted_invites += 1;
+                    self.outbox.push_back((from, refusal.to_bytes()));
+                } else if let Some(refusal) = self
+                    .refusals
+                    .unknown_dialog_invite(now, from, &request, trusted, known)
+                {
+                    self.stats.rejected += 1;
                     self.outbox.push_back((from, refusal.to_bytes()));
                 } else if request.method == Method::Register
                     && !self.registrar.admits(now, from.addr, &request)

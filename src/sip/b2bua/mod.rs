@@ -174,6 +174,11 @@ impl Calls {
             .is_some_and(|id| self.by_call_id.contains_key(id))
     }
 
+    /// True when a live call has a leg with this Call-ID (for stateless refusals).
+    pub fn knows_call_id(&self, call_id: &str) -> bool {
+        self.by_call_id.contains_key(call_id)
+    }
+
     /// True when `uri` names one of the configured emergency numbers.
     pub fn is_emergency(&self, uri: &str) -> bool {
         let Ok(parsed) = Uri::parse(uri, "Request-URI") else {
