@@ -22,10 +22,12 @@
 //!    binding with its remaining `expires` (step 8). A binding that moves to a source IP
 //!    the seat was not bound from raises a warning and a counter.
 
+mod auth;
 mod bindings;
 mod digest;
 mod guard;
 mod nonce;
+mod outcome;
 mod qualify;
 mod settings;
 #[cfg(test)]
@@ -34,6 +36,8 @@ mod tests;
 pub use bindings::Binding;
 pub use digest::Algorithm;
 pub use guard::{GuardSettings, GuardStats};
+use outcome::{Outcome, Timing};
+pub use outcome::{RegistrarStats, Reply};
 pub use qualify::QualifyProbe;
 pub use settings::{RegistrarSettings, SeatCredential, SeatState, SeatStatus};
 
@@ -42,9 +46,9 @@ use crate::sip::message::{Request, Response};
 use crate::sip::rate_limit::LogGate;
 use crate::sip::reply::{random_token, response_to};
 use bindings::{BindingError, Bindings, Limits};
-use digest::{Credentials, DigestError, Qop};
-use guard::{Gate, Guard, Penalty};
-use nonce::{NonceCheck, NonceTable};
+use digest::Credentials;
+use guard::Guard;
+use nonce::NonceTable;
 use qualify::Qualify;
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -54,68 +58,6 @@ use std::time::{Duration, Instant};
 const NONCE_CAP: usize = 10_000;
 /// Refused REGISTERs logged per minute at most (the rest are counted, then summarised).
 const REFUSAL_LOG_PER_MIN: u32 = 30;
-
-/// When the answer to a REGISTER goes out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Timing {
-    Now,
-    After(Duration),
-    Never,
-}
-
-/// The registrar's answer to one REGISTER: always a response, sometimes held back (a
-/// slowed answer to a guessing source). Sources that get no answer at all are dropped before
-/// a transaction exists, by [`Registrar::admits`].
-#[derive(Debug, Clone, PartialEq)]
-pub struct Reply {
-    /// The response.
-    pub response: Response,
-    /// How long to hold it before sending.
-    pub delay: Duration,
-}
-
-/// Counters for metrics.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct RegistrarStats {
-    /// The password-guessing guard's counters.
-    pub guard: GuardStats,
-    /// Bindings that moved to a source IP the seat was not bound from.
-    pub binding_moves: u64,
-    /// REGISTERs refused by an `allow_from` list.
-    pub outside_allow_from: u64,
-    /// Credentials with a nonce we did not issue to that source (answered with a challenge).
-    pub unknown_nonces: u64,
-}
-
-/// The result of a REGISTER before it becomes a response (mapped in one place).
-enum Outcome {
-    BadRequest(&'static str),
-    NotFound,
-    Challenge { stale: bool },
-    Forbidden(&'static str),
-    Binding(BindingError),
-    Bound,
-}
-
-impl Outcome {
-    /// The status code and the Warning text (RFC 3261 §20.43) for this outcome.
-    fn status(&self) -> (u16, Option<&'static str>) {
-        match self {
-            Outcome::BadRequest(reason) => (400, Some(reason)),
-            Outcome::Forbidden(reason) => (403, Some(reason)),
-            Outcome::NotFound => (404, None),
-            Outcome::Challenge { .. } => (401, None),
-            Outcome::Binding(BindingError::BadRequest { reason, .. }) => (400, Some(reason)),
-            Outcome::Binding(BindingError::IntervalTooBrief { .. }) => (423, None),
-            // §10.3 step 7: a binding update that cannot be applied fails with 500.
-            Outcome::Binding(BindingError::OutOfOrder { .. }) => (500, Some("CSeq out of order")),
-            Outcome::Binding(BindingError::TooManyContacts { .. }) => {
-                (403, Some("too many contacts"))
-            }
-            Outcome::Bound => (200, None),
-        }
-    }
-}
 
 /// The seat registrar. One instance owns all registrar state.
 #[derive(Debug)]
@@ -240,119 +182,6 @@ impl Registrar {
         self.settings.domain.is_empty()
             || host.eq_ignore_ascii_case(&self.settings.domain)
             || bare.parse::<std::net::IpAddr>().is_ok()
-    }
-
-    /// Digest check (RFC 3261 §22.4). `None` when the request is authenticated as `seat`.
-    fn authenticate(
-        &mut self,
-        now: Instant,
-        source: SocketAddr,
-        req: &Request,
-        seat: &str,
-    ) -> Option<Outcome> {
-        let mut found = None;
-        for value in req.headers.get_all("Authorization") {
-            match Credentials::parse(value) {
-                Ok(c) if c.realm == self.settings.realm => {
-                    found = Some(c);
-                    break;
-                }
-                Ok(_) | Err(DigestError::UnknownScheme) => {}
-                Err(DigestError::Malformed { reason }) => return Some(Outcome::BadRequest(reason)),
-            }
-        }
-        let Some(creds) = found else {
-            return Some(Outcome::Challenge { stale: false });
-        };
-        if !creds
-            .algorithm
-            .is_some_and(|a| self.settings.algorithms.contains(&a))
-        {
-            return Some(Outcome::Challenge { stale: false });
-        }
-        if creds.uri != req.uri {
-            return Some(Outcome::BadRequest(
-                "digest uri differs from the Request-URI",
-            ));
-        }
-        let ip = source.ip();
-        let nc = match creds.qop {
-            Qop::None => None,
-            Qop::Auth { count, .. } => Some(count),
-        };
-        // The nonce first: only a nonce we issued to this source, still fresh, lets the
-        // password be tried, so forged requests neither test passwords nor count failures.
-        match self.nonces.check(now, &creds.nonce, nc, ip) {
-            NonceCheck::Fresh => {}
-            NonceCheck::Unknown => {
-                self.stats.unknown_nonces += 1;
-                return Some(Outcome::Challenge { stale: false });
-            }
-            NonceCheck::Stale => return Some(Outcome::Challenge { stale: true }),
-            NonceCheck::Replay => {
-                tracing::debug!(%source, user = creds.username, ?nc, "digest nonce count replayed");
-                return Some(Outcome::Challenge { stale: true });
-            }
-        }
-        let seat_entry = self
-            .settings
-            .seats
-            .iter()
-            .find(|s| s.name == creds.username);
-        let exists = seat_entry.is_some();
-        if seat_entry.is_some_and(|s| {
-            !s.allow_from.is_empty() && !s.allow_from.iter().any(|n| n.contains(ip))
-        }) {
-            // The same answer as a wrong password: an outsider learns nothing.
-            self.stats.outside_allow_from += 1;
-            return Some(Outcome::Forbidden("authentication failed"));
-        }
-        match self.guard.gate(now, &creds.username, ip) {
-            Gate::Evaluate => {}
-            Gate::RefuseAfter(delay) => {
-                self.timing = Timing::After(delay);
-                return Some(Outcome::Forbidden("authentication failed"));
-            }
-            Gate::Silence => {
-                self.timing = Timing::Never;
-                return Some(Outcome::Forbidden("authentication failed"));
-            }
-        }
-        // Hash even for unknown users, so timing does not tell which seats exist.
-        let password = self.passwords.get(&creds.username);
-        let matches = creds.verify(req.method.as_str(), password.map_or("", String::as_str));
-        let verified = matches && password.is_some();
-        if !verified {
-            return Some(self.fail(now, ip, &creds.username, exists, "authentication failed"));
-        }
-        self.nonces.accept(&creds.nonce, nc);
-        if creds.username != seat {
-            return Some(self.fail(
-                now,
-                ip,
-                &creds.username,
-                exists,
-                "credentials are for another seat",
-            ));
-        }
-        None
-    }
-
-    /// Counts one failed evaluation and sets when (or whether) the 403 goes out.
-    fn fail(
-        &mut self,
-        now: Instant,
-        ip: std::net::IpAddr,
-        user: &str,
-        exists: bool,
-        reason: &'static str,
-    ) -> Outcome {
-        self.timing = match self.guard.fail(now, user, ip, exists) {
-            Penalty::AnswerAfter(d) if d.is_zero() => Timing::Now,
-            Penalty::AnswerAfter(d) => Timing::After(d),
-            Penalty::Silence => Timing::Never,
-        };
-        Outcome::Forbidden(reason)
     }
 
     fn limits(&self) -> Limits {
