@@ -76,7 +76,7 @@ pub(crate) fn account_add(
 ) -> anyhow::Result<()> {
     match (role, seat) {
         (Role::Seat, None) => bail!("--seat is required for a seat account"),
-        (Role::Supervisor | Role::Analyst, Some(_)) => bail!("--seat is only for seat accounts"),
+        (Role::Supervisor | Role::Analyst | Role::Admin, Some(_)) => bail!("--seat is only for seat accounts"),
         _ => {}
     }
     let password = match std::env::var("SIAGA_PASSWORD") {
@@ -103,6 +103,7 @@ pub(crate) fn parse_role(s: &str) -> Result<Role, String> {
         "seat" => Ok(Role::Seat),
         "supervisor" => Ok(Role::Supervisor),
         "analyst" => Ok(Role::Analyst),
-        _ => Err(format!("{s:?}: expected seat, supervisor or analyst")),
+        "admin" => Ok(Role::Admin),
+        _ => Err(format!("{s:?}: expected seat, supervisor, analyst or admin")),
     }
 }

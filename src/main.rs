@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
-use siaga::config::{Config, DEFAULT_API_TOKEN};
+use siaga::config::Config;
 
 /// Exit code for a configuration that cannot be loaded or is invalid.
 const EXIT_CONFIG: u8 = 2;
@@ -81,7 +81,7 @@ enum AccountCommand {
         config: ConfigArg,
         /// Login name.
         name: String,
-        /// seat, supervisor or analyst.
+        /// seat, supervisor, analyst or admin.
         #[arg(long, value_parser = cli_report::parse_role)]
         role: siaga::store::Role,
         /// Seat name (seat accounts only).
@@ -226,8 +226,8 @@ fn run(path: &std::path::Path, log_level: Option<String>) -> ExitCode {
         .with_env_filter(filter)
         .with_ansi(ansi)
         .init();
-    if config.api.token.expose() == DEFAULT_API_TOKEN {
-        tracing::warn!("api.token is the default placeholder; set a real token");
+    if config.api.token.is_some() {
+        tracing::warn!("api.token is deprecated: it is loaded as the API key \"token\" (role supervisor); use [[api.keys]]");
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
