@@ -76,7 +76,9 @@ pub(crate) fn account_add(
 ) -> anyhow::Result<()> {
     match (role, seat) {
         (Role::Seat, None) => bail!("--seat is required for a seat account"),
-        (Role::Supervisor | Role::Analyst | Role::Admin, Some(_)) => bail!("--seat is only for seat accounts"),
+        (Role::Supervisor | Role::Analyst | Role::Admin, Some(_)) => {
+            bail!("--seat is only for seat accounts")
+        }
         _ => {}
     }
     let password = match std::env::var("SIAGA_PASSWORD") {
@@ -104,6 +106,8 @@ pub(crate) fn parse_role(s: &str) -> Result<Role, String> {
         "supervisor" => Ok(Role::Supervisor),
         "analyst" => Ok(Role::Analyst),
         "admin" => Ok(Role::Admin),
-        _ => Err(format!("{s:?}: expected seat, supervisor, analyst or admin")),
+        _ => Err(format!(
+            "{s:?}: expected seat, supervisor, analyst or admin"
+        )),
     }
 }

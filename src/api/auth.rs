@@ -44,13 +44,33 @@ pub const ROUTES: &[(Method, &str, Access)] = &[
     (Method::GET, "/api/me", Access::Roles(ANY)),
     (Method::GET, "/api/seats", Access::Roles(ANY)),
     (Method::GET, "/api/queue", Access::Roles(ANY)),
-    (Method::POST, "/api/seats/{name}/pause", Access::Roles(SUPERVISE)),
-    (Method::POST, "/api/seats/{name}/resume", Access::Roles(SUPERVISE)),
+    (
+        Method::POST,
+        "/api/seats/{name}/pause",
+        Access::Roles(SUPERVISE),
+    ),
+    (
+        Method::POST,
+        "/api/seats/{name}/resume",
+        Access::Roles(SUPERVISE),
+    ),
     (Method::GET, "/api/calls", Access::Roles(ANY)),
     (Method::GET, "/api/calls/{id}", Access::Roles(ANY)),
-    (Method::POST, "/api/calls/{id}/disposition", Access::Roles(DISPOSE)),
-    (Method::GET, "/api/analytics/summary", Access::Roles(ANALYSE)),
-    (Method::GET, "/api/analytics/summary.csv", Access::Roles(ANALYSE)),
+    (
+        Method::POST,
+        "/api/calls/{id}/disposition",
+        Access::Roles(DISPOSE),
+    ),
+    (
+        Method::GET,
+        "/api/analytics/summary",
+        Access::Roles(ANALYSE),
+    ),
+    (
+        Method::GET,
+        "/api/analytics/summary.csv",
+        Access::Roles(ANALYSE),
+    ),
     (Method::GET, "/api/categories", Access::Roles(ANY)),
     (Method::PUT, "/api/accounts/{name}", Access::Roles(ADMIN)),
 ];
@@ -106,7 +126,9 @@ impl Keys {
 pub(crate) fn bearer(parts: &axum::http::HeaderMap) -> Option<&str> {
     let value = parts.get(AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_at_checked(7)?;
-    scheme.eq_ignore_ascii_case("Bearer ").then_some(token.trim())
+    scheme
+        .eq_ignore_ascii_case("Bearer ")
+        .then_some(token.trim())
 }
 
 impl ApiState {
@@ -150,7 +172,11 @@ pub(crate) async fn authorize(
     next: Next,
 ) -> Result<Response, ApiError> {
     // Only the fallback (404) has no matched path.
-    let Some(path) = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()) else {
+    let Some(path) = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+    else {
         return Ok(next.run(req).await);
     };
     let access = match access_of(req.method(), &path) {

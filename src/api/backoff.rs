@@ -48,7 +48,8 @@ impl<K: Hash + Eq + Clone> Backoff<K> {
     pub(crate) fn failed(&mut self, key: &K, now: Instant) -> Duration {
         let forget = self.max * 2;
         if self.entries.len() >= MAX_KEYS && !self.entries.contains_key(key) {
-            self.entries.retain(|_, e| now.saturating_duration_since(e.last) < forget);
+            self.entries
+                .retain(|_, e| now.saturating_duration_since(e.last) < forget);
             if self.entries.len() >= MAX_KEYS {
                 let stalest = self.entries.iter().min_by_key(|(_, e)| e.last);
                 if let Some(k) = stalest.map(|(k, _)| k.clone()) {

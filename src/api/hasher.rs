@@ -60,7 +60,11 @@ impl Verifier {
     /// # Errors
     ///
     /// [`Busy`] when the queue is full (or the workers are gone).
-    pub(crate) async fn verify(&self, password: String, hash: Option<String>) -> Result<bool, Busy> {
+    pub(crate) async fn verify(
+        &self,
+        password: String,
+        hash: Option<String>,
+    ) -> Result<bool, Busy> {
         let (reply, answer) = oneshot::channel();
         let job = Job {
             password,
@@ -109,7 +113,10 @@ mod tests {
     async fn checks_queue_and_answer() {
         let v = Verifier::new(1, 4);
         let hash = hash_password("right-password").unwrap();
-        assert_eq!(v.verify("right-password".into(), Some(hash.clone())).await, Ok(true));
+        assert_eq!(
+            v.verify("right-password".into(), Some(hash.clone())).await,
+            Ok(true)
+        );
         assert_eq!(v.verify("wrong".into(), Some(hash)).await, Ok(false));
         assert_eq!(v.verify("right-password".into(), None).await, Ok(false));
     }
@@ -122,7 +129,9 @@ mod tests {
         for _ in 0..6 {
             let v = Arc::clone(&v);
             let h = hash.clone();
-            pending.push(tokio::spawn(async move { v.verify("x".into(), Some(h)).await }));
+            pending.push(tokio::spawn(
+                async move { v.verify("x".into(), Some(h)).await },
+            ));
         }
         let mut busy = 0;
         for p in pending {

@@ -344,13 +344,20 @@ mod tests {
             .iter()
             .map(|s| s.parse().unwrap())
             .collect();
-        let conns: Vec<_> = ips.iter().map(|ip| t.admit(*ip, &LIMITS, now).unwrap().1).collect();
+        let conns: Vec<_> = ips
+            .iter()
+            .map(|ip| t.admit(*ip, &LIMITS, now).unwrap().1)
+            .collect();
         for c in &conns {
             c.in_flight.store(1, Ordering::SeqCst);
         }
-        assert!(t.admit("127.0.0.5".parse().unwrap(), &LIMITS, now).is_none());
+        assert!(t
+            .admit("127.0.0.5".parse().unwrap(), &LIMITS, now)
+            .is_none());
         conns[1].in_flight.store(0, Ordering::SeqCst);
-        assert!(t.admit("127.0.0.5".parse().unwrap(), &LIMITS, now).is_some());
+        assert!(t
+            .admit("127.0.0.5".parse().unwrap(), &LIMITS, now)
+            .is_some());
         assert!(conns[1].close.is_cancelled());
         assert_eq!(t.conns.len(), 3);
     }

@@ -45,33 +45,56 @@ impl Logins {
         let max = Duration::from_secs(c.backoff_max_s);
         Logins {
             verifier: Verifier::new(c.login_workers, c.login_queue),
-            by_ip: Mutex::new(Backoff::new(c.backoff_after.saturating_mul(IP_FREE_FACTOR), max)),
+            by_ip: Mutex::new(Backoff::new(
+                c.backoff_after.saturating_mul(IP_FREE_FACTOR),
+                max,
+            )),
             by_account: Mutex::new(Backoff::new(c.backoff_after, max)),
         }
     }
 
     fn check(&self, ip: IpAddr, name: &str, now: Instant) -> Result<(), ApiError> {
-        let ip_wait = self.by_ip.lock().unwrap_or_else(PoisonError::into_inner).check(&ip, now);
-        let name_wait = (self.by_account.lock().unwrap_or_else(PoisonError::into_inner))
-            .check(&name.to_owned(), now);
+        let ip_wait = self
+            .by_ip
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .check(&ip, now);
+        let name_wait = (self
+            .by_account
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner))
+        .check(&name.to_owned(), now);
         match (ip_wait, name_wait) {
             (Ok(()), Ok(())) => Ok(()),
-            (Err(a), Err(b)) => Err(ApiError::TooManyAttempts { retry_after: a.max(b) }),
+            (Err(a), Err(b)) => Err(ApiError::TooManyAttempts {
+                retry_after: a.max(b),
+            }),
             (Err(w), _) | (_, Err(w)) => Err(ApiError::TooManyAttempts { retry_after: w }),
         }
     }
 
     fn failed(&self, ip: IpAddr, name: &str, now: Instant) {
-        let ip_wait = self.by_ip.lock().unwrap_or_else(PoisonError::into_inner).failed(&ip, now);
-        let name_wait = (self.by_account.lock().unwrap_or_else(PoisonError::into_inner))
-            .failed(&name.to_owned(), now);
+        let ip_wait = self
+            .by_ip
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .failed(&ip, now);
+        let name_wait = (self
+            .by_account
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner))
+        .failed(&name.to_owned(), now);
         if !ip_wait.is_zero() || !name_wait.is_zero() {
             tracing::warn!(%ip, account = name, ?ip_wait, ?name_wait, "failed logins: backing off");
         }
     }
 
     fn succeeded(&self, name: &str) {
-        (self.by_account.lock().unwrap_or_else(PoisonError::into_inner)).succeeded(&name.to_owned());
+        (self
+            .by_account
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner))
+        .succeeded(&name.to_owned());
     }
 }
 
@@ -83,7 +106,10 @@ impl<S: Send + Sync> FromRequestParts<S> for PeerIp {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         let info = parts.extensions.get::<ConnectInfo<SocketAddr>>();
-        Ok(PeerIp(info.map_or(IpAddr::V6(Ipv6Addr::UNSPECIFIED), |ConnectInfo(a)| a.ip())))
+        Ok(PeerIp(info.map_or(
+            IpAddr::V6(Ipv6Addr::UNSPECIFIED),
+            |ConnectInfo(a)| a.ip(),
+        )))
     }
 }
 
@@ -111,10 +137,16 @@ pub(super) async fn login(
 ) -> Result<Json<LoginReply>, ApiError> {
     let LoginBody { name, password } = body(&bytes?)?;
     if name.is_empty() || name.chars().count() > MAX_NAME {
-        return Err(ApiError::field("name", format!("1 to {MAX_NAME} characters")));
+        return Err(ApiError::field(
+            "name",
+            format!("1 to {MAX_NAME} characters"),
+        ));
     }
     if password.is_empty() || password.chars().count() > MAX_PASSWORD {
-        return Err(ApiError::field("password", format!("1 to {MAX_PASSWORD} characters")));
+        return Err(ApiError::field(
+            "password",
+            format!("1 to {MAX_PASSWORD} characters"),
+        ));
     }
     state.logins.check(ip, &name, Instant::now())?;
     let account = state.store.account(name.clone()).await?;
@@ -148,7 +180,10 @@ pub(super) async fn logout(
     headers: axum::http::HeaderMap,
 ) -> Result<StatusCode, ApiError> {
     if who.via == Via::Key {
-        return Err(ApiError::field("authorization", "an API key cannot log out"));
+        return Err(ApiError::field(
+            "authorization",
+            "an API key cannot log out",
+        ));
     }
     if let Some(token) = bearer(&headers) {
         state.sessions.revoke(token);
@@ -192,7 +227,10 @@ pub(super) async fn put_account(
     let existing = state.store.account(name.clone()).await?;
     let password_hash = match (b.password, existing) {
         (Some(p), _) if p.chars().count() < 8 || p.chars().count() > MAX_PASSWORD => {
-            return Err(ApiError::field("password", format!("8 to {MAX_PASSWORD} characters")))
+            return Err(ApiError::field(
+                "password",
+                format!("8 to {MAX_PASSWORD} characters"),
+            ))
         }
         (Some(p), _) => tokio::task::spawn_blocking(move || hash_password(&p))
             .await
@@ -209,5 +247,7 @@ pub(super) async fn put_account(
     state.store.put_account(account).await?;
     let revoked = state.sessions.revoke_account(&name);
     tracing::info!(account = %name, revoked, "account changed; its tokens are revoked");
-    Ok(Json(serde_json::json!({ "name": name, "revoked_tokens": revoked })))
+    Ok(Json(
+        serde_json::json!({ "name": name, "revoked_tokens": revoked }),
+    ))
 }

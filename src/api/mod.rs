@@ -231,7 +231,10 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/categories", get(analytics::categories))
         .route("/api/accounts/{name}", put(login::put_account))
         .fallback(|| async { ApiError::NotFound })
-        .layer(middleware::from_fn_with_state(state.clone(), auth::authorize))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::authorize,
+        ))
         .layer(middleware::from_fn_with_state(hosts, auth::check_host))
         .with_state(state)
 }
@@ -245,10 +248,10 @@ pub(crate) fn body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         bytes
     };
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        ApiError::serde(&e.inner().to_string(), &e.path().to_string(), "body")
-    })?;
+    let value = serde_path_to_error::deserialize(&mut de)
+        .map_err(|e| ApiError::serde(&e.inner().to_string(), &e.path().to_string(), "body"))?;
     // Trailing bytes after the object are an error too.
-    de.end().map_err(|e| ApiError::serde(&e.to_string(), ".", "body"))?;
+    de.end()
+        .map_err(|e| ApiError::serde(&e.to_string(), ".", "body"))?;
     Ok(value)
 }

@@ -127,7 +127,9 @@ pub(super) async fn list(
 fn in_filter(r: &CallRecord, f: &ListFilter) -> bool {
     f.since.is_none_or(|t| r.received_at >= t)
         && f.until.is_none_or(|t| r.received_at < t)
-        && f.kecamatan.as_ref().is_none_or(|k| r.kecamatan.as_ref() == Some(k))
+        && f.kecamatan
+            .as_ref()
+            .is_none_or(|k| r.kecamatan.as_ref() == Some(k))
         && (f.category.as_ref())
             .is_none_or(|c| r.disposition.as_ref().is_some_and(|d| &d.category == c))
 }
@@ -145,7 +147,9 @@ pub(super) async fn one(
         .ok_or(ApiError::NotFound)?;
     if let Some(own) = own_seat(&who)? {
         if record.seat.as_deref() != Some(own) && !queued_ids(&state).contains(&id) {
-            return Err(ApiError::Forbidden("a seat reads only its own and queued calls"));
+            return Err(ApiError::Forbidden(
+                "a seat reads only its own and queued calls",
+            ));
         }
     }
     let history = state.store.dispositions(id).await?;
@@ -194,7 +198,10 @@ fn parse_disposition(
     let kecamatan = body.kecamatan;
     if let Some(k) = &kecamatan {
         if k != OUTSIDE && !state.places.kecamatan().any(|p| p == k) {
-            return Err(ApiError::field("kecamatan", format!("unknown kecamatan {k:?}")));
+            return Err(ApiError::field(
+                "kecamatan",
+                format!("unknown kecamatan {k:?}"),
+            ));
         }
     }
     let kelurahan = body.kelurahan;
@@ -202,7 +209,10 @@ fn parse_disposition(
         let kec = (kecamatan.as_deref())
             .ok_or_else(|| ApiError::field("kecamatan", "required with kelurahan"))?;
         if !state.places.kelurahan_of(kec).any(|p| p == l) {
-            return Err(ApiError::field("kelurahan", format!("{l:?} is not in {kec:?}")));
+            return Err(ApiError::field(
+                "kelurahan",
+                format!("{l:?} is not in {kec:?}"),
+            ));
         }
     }
     let notes = body.notes.unwrap_or_default();

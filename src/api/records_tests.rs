@@ -237,7 +237,12 @@ async fn analytics_json_csv_and_categories() {
 }
 
 fn ids(v: &serde_json::Value) -> Vec<&str> {
-    v["calls"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect()
+    v["calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect()
 }
 
 #[tokio::test]
@@ -248,15 +253,34 @@ async fn a_seat_reads_only_its_own_and_queued_calls() {
     assert_eq!(status, StatusCode::OK, "{v}");
     let mut seen = ids(&v);
     seen.sort_unstable();
-    assert_eq!(seen, ["c1", "q1"], "own call and the waiting one, not seat2's c2");
-    assert_eq!(app.call3("GET", "/api/calls/c1", Some(&budi), "").await.0, StatusCode::OK);
-    assert_eq!(app.call3("GET", "/api/calls/q1", Some(&budi), "").await.0, StatusCode::OK);
-    assert_eq!(app.call3("GET", "/api/calls/c2", Some(&budi), "").await.0, StatusCode::FORBIDDEN);
+    assert_eq!(
+        seen,
+        ["c1", "q1"],
+        "own call and the waiting one, not seat2's c2"
+    );
+    assert_eq!(
+        app.call3("GET", "/api/calls/c1", Some(&budi), "").await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.call3("GET", "/api/calls/q1", Some(&budi), "").await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.call3("GET", "/api/calls/c2", Some(&budi), "").await.0,
+        StatusCode::FORBIDDEN
+    );
     // No search by caller number, no peeking at another seat.
     for uri in ["/api/calls?caller=0822", "/api/calls?seat=seat2"] {
-        assert_eq!(app.call3("GET", uri, Some(&budi), "").await.0, StatusCode::FORBIDDEN, "{uri}");
+        assert_eq!(
+            app.call3("GET", uri, Some(&budi), "").await.0,
+            StatusCode::FORBIDDEN,
+            "{uri}"
+        );
     }
-    let (_, v, _) = app.call3("GET", "/api/calls?seat=seat1", Some(&budi), "").await;
+    let (_, v, _) = app
+        .call3("GET", "/api/calls?seat=seat1", Some(&budi), "")
+        .await;
     let mut seen = ids(&v);
     seen.sort_unstable();
     assert_eq!(seen, ["c1", "q1"], "own calls and the waiting one");
@@ -265,7 +289,9 @@ async fn a_seat_reads_only_its_own_and_queued_calls() {
     for t in [sup.as_str(), KEY_ANALYST] {
         let (_, v, _) = app.call3("GET", "/api/calls", Some(t), "").await;
         assert_eq!(ids(&v).len(), 3);
-        let (_, v, _) = app.call3("GET", "/api/calls?caller=0822", Some(t), "").await;
+        let (_, v, _) = app
+            .call3("GET", "/api/calls?caller=0822", Some(t), "")
+            .await;
         assert_eq!(ids(&v), ["c2"]);
     }
 }
@@ -277,11 +303,24 @@ async fn logout_revokes_the_token() {
     let t2 = app.login("sup").await;
     let (status, _, text) = app.call3("POST", "/api/logout", Some(&t1), "").await;
     assert_eq!(status, StatusCode::NO_CONTENT, "{text}");
-    assert_eq!(app.call3("GET", "/api/seats", Some(&t1), "").await.0, StatusCode::UNAUTHORIZED);
-    assert_eq!(app.call3("POST", "/api/logout", Some(&t1), "").await.0, StatusCode::UNAUTHORIZED);
-    assert_eq!(app.call3("GET", "/api/seats", Some(&t2), "").await.0, StatusCode::OK, "other logins stay");
+    assert_eq!(
+        app.call3("GET", "/api/seats", Some(&t1), "").await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.call3("POST", "/api/logout", Some(&t1), "").await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.call3("GET", "/api/seats", Some(&t2), "").await.0,
+        StatusCode::OK,
+        "other logins stay"
+    );
     let (status, v, _) = app.call3("POST", "/api/logout", Some(KEY_SUP), "").await;
-    assert_eq!((status, v["field"].as_str()), (StatusCode::BAD_REQUEST, Some("authorization")));
+    assert_eq!(
+        (status, v["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("authorization"))
+    );
 }
 
 #[tokio::test]
@@ -292,28 +331,75 @@ async fn password_or_role_changes_revoke_tokens() {
     let ana = app.login("ana").await;
     // An admin sets budi's password: budi's token dies, the new password works.
     let (status, v, _) = app
-        .call3("PUT", "/api/accounts/budi", Some(&root), r#"{"role":"seat","seat":"seat1","password":"new-pass-123"}"#)
+        .call3(
+            "PUT",
+            "/api/accounts/budi",
+            Some(&root),
+            r#"{"role":"seat","seat":"seat1","password":"new-pass-123"}"#,
+        )
         .await;
-    assert_eq!((status, &v["revoked_tokens"]), (StatusCode::OK, &json!(1)), "{v}");
-    assert_eq!(app.call3("GET", "/api/calls", Some(&budi), "").await.0, StatusCode::UNAUTHORIZED);
-    assert_eq!(app.try_login("budi", "pw-budi").await.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(app.try_login("budi", "new-pass-123").await.status, StatusCode::OK);
+    assert_eq!(
+        (status, &v["revoked_tokens"]),
+        (StatusCode::OK, &json!(1)),
+        "{v}"
+    );
+    assert_eq!(
+        app.call3("GET", "/api/calls", Some(&budi), "").await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.try_login("budi", "pw-budi").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.try_login("budi", "new-pass-123").await.status,
+        StatusCode::OK
+    );
     // A role change made outside this process (`siaga account add` writes the store):
     // the token dies at its next use.
     let mut changed = new_account("ana", Role::Supervisor, None, "pw-ana").unwrap();
     changed.password_hash = app.store.account("ana").unwrap().unwrap().password_hash;
     app.store.put_account(&changed).unwrap();
-    assert_eq!(app.call3("GET", "/api/calls", Some(&ana), "").await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.call3("GET", "/api/calls", Some(&ana), "").await.0,
+        StatusCode::UNAUTHORIZED
+    );
     let ana = app.login("ana").await;
-    assert_eq!(app.call3("POST", "/api/seats/a/pause", Some(&ana), "").await.0, StatusCode::OK);
+    assert_eq!(
+        app.call3("POST", "/api/seats/a/pause", Some(&ana), "")
+            .await
+            .0,
+        StatusCode::OK
+    );
     // Only admins manage accounts; bodies are typed.
     let sup = app.login("sup").await;
     let body = r#"{"role":"admin","password":"x-long-enough"}"#;
-    assert_eq!(app.call3("PUT", "/api/accounts/sup", Some(&sup), body).await.0, StatusCode::FORBIDDEN);
-    let (status, v, _) = app.call3("PUT", "/api/accounts/x", Some(&root), r#"{"role":"seat","password":"long-enough-1"}"#).await;
-    assert_eq!((status, v["field"].as_str()), (StatusCode::BAD_REQUEST, Some("seat")));
-    let (status, v, _) = app.call3("PUT", "/api/accounts/x", Some(&root), r#"{"role":"boss"}"#).await;
-    assert_eq!((status, v["field"].as_str()), (StatusCode::BAD_REQUEST, Some("role")), "{v}");
+    assert_eq!(
+        app.call3("PUT", "/api/accounts/sup", Some(&sup), body)
+            .await
+            .0,
+        StatusCode::FORBIDDEN
+    );
+    let (status, v, _) = app
+        .call3(
+            "PUT",
+            "/api/accounts/x",
+            Some(&root),
+            r#"{"role":"seat","password":"long-enough-1"}"#,
+        )
+        .await;
+    assert_eq!(
+        (status, v["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("seat"))
+    );
+    let (status, v, _) = app
+        .call3("PUT", "/api/accounts/x", Some(&root), r#"{"role":"boss"}"#)
+        .await;
+    assert_eq!(
+        (status, v["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("role")),
+        "{v}"
+    );
 }
 
 #[tokio::test]
@@ -322,19 +408,34 @@ async fn failed_logins_back_off_per_account_and_per_address() {
     // Three free failures for one name (defaults), then a wait: even the right password
     // gets 429 until it is over, without an Argon2 run.
     for _ in 0..3 {
-        assert_eq!(app.try_login("sari", "guess").await.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            app.try_login("sari", "guess").await.status,
+            StatusCode::UNAUTHORIZED
+        );
     }
-    assert_eq!(app.try_login("sari", "guess").await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.try_login("sari", "guess").await.status,
+        StatusCode::UNAUTHORIZED
+    );
     let a = app.try_login("sari", "pw-sari").await;
     assert_eq!(a.status, StatusCode::TOO_MANY_REQUESTS, "{}", a.text);
     assert_eq!(a.headers["retry-after"], "1");
     // Another account is not slowed by sari's failures (below the address threshold).
     app.login("budi").await;
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
-    assert_eq!(app.try_login("sari", "pw-sari").await.status, StatusCode::OK);
+    assert_eq!(
+        app.try_login("sari", "pw-sari").await.status,
+        StatusCode::OK
+    );
     // Unknown names count like known ones (no hint which exist).
     for _ in 0..4 {
-        assert_eq!(app.try_login("nobody", "x").await.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            app.try_login("nobody", "x").await.status,
+            StatusCode::UNAUTHORIZED
+        );
     }
-    assert_eq!(app.try_login("nobody", "x").await.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(
+        app.try_login("nobody", "x").await.status,
+        StatusCode::TOO_MANY_REQUESTS
+    );
 }

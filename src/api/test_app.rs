@@ -63,9 +63,15 @@ pub(super) fn app() -> App {
     ];
     for (name, role, seat) in accounts {
         let pw = format!("pw-{name}");
-        store.put_account(&new_account(name, role, seat, &pw).unwrap()).unwrap();
+        store
+            .put_account(&new_account(name, role, seat, &pw).unwrap())
+            .unwrap();
     }
-    for (id, seat, caller) in [("c1", Some("seat1"), "0811"), ("c2", Some("seat2"), "0822"), ("q1", None, "0833")] {
+    for (id, seat, caller) in [
+        ("c1", Some("seat1"), "0811"),
+        ("c2", Some("seat2"), "0822"),
+        ("q1", None, "0833"),
+    ] {
         let received = CallUpdate::Received {
             at: Timestamp::from_ms(T0),
             caller: Some(caller.into()),
@@ -100,7 +106,9 @@ pub(super) fn app() -> App {
     let clock_now = Arc::clone(&now);
     let state = ApiState::new(&config, acd(), Arc::clone(&store) as Arc<dyn CallStore>)
         .unwrap()
-        .with_clock(Arc::new(move || Timestamp::from_ms(clock_now.load(Ordering::SeqCst))));
+        .with_clock(Arc::new(move || {
+            Timestamp::from_ms(clock_now.load(Ordering::SeqCst))
+        }));
     App {
         router: router(state.clone()),
         state,
@@ -132,16 +140,32 @@ impl App {
         }
     }
 
-    pub(super) async fn call(&self, method: &str, uri: &str, token: Option<&str>, body: &str) -> Answer {
-        let mut req = Request::builder().method(method).uri(uri).header("host", "localhost:8112");
+    pub(super) async fn call(
+        &self,
+        method: &str,
+        uri: &str,
+        token: Option<&str>,
+        body: &str,
+    ) -> Answer {
+        let mut req = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("host", "localhost:8112");
         if let Some(t) = token {
             req = req.header("authorization", format!("Bearer {t}"));
         }
-        self.send(req.body(Body::from(body.to_owned())).unwrap()).await
+        self.send(req.body(Body::from(body.to_owned())).unwrap())
+            .await
     }
 
     /// [`App::call`] as `(status, json, text)`.
-    pub(super) async fn call3(&self, method: &str, uri: &str, token: Option<&str>, body: &str) -> (StatusCode, Value, String) {
+    pub(super) async fn call3(
+        &self,
+        method: &str,
+        uri: &str,
+        token: Option<&str>,
+        body: &str,
+    ) -> (StatusCode, Value, String) {
         let a = self.call(method, uri, token, body).await;
         (a.status, a.json, a.text)
     }

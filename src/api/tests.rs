@@ -56,7 +56,10 @@ async fn every_declared_route_is_routed_and_guarded() {
         }
     }
     let a = app.call("GET", "/api/nothing", Some(KEY_SUP), "").await;
-    assert_eq!((a.status, a.json), (StatusCode::NOT_FOUND, json!({"error": "not found"})));
+    assert_eq!(
+        (a.status, a.json),
+        (StatusCode::NOT_FOUND, json!({"error": "not found"}))
+    );
 }
 
 #[tokio::test]
@@ -86,20 +89,39 @@ async fn a_supervisor_login_reads_seats_and_queue() {
     assert_eq!(queue.json[0]["class"], "speaking");
     assert_eq!(queue.json[0]["position"], 1);
     // The same login may pause a seat.
-    let a = app.call("POST", "/api/seats/a/pause", Some(&token), "").await;
-    assert_eq!((a.status, a.json["state"].as_str()), (StatusCode::OK, Some("paused")));
+    let a = app
+        .call("POST", "/api/seats/a/pause", Some(&token), "")
+        .await;
+    assert_eq!(
+        (a.status, a.json["state"].as_str()),
+        (StatusCode::OK, Some("paused"))
+    );
 }
 
 #[tokio::test]
 async fn an_analyst_key_cannot_pause_a_seat() {
     let app = app();
-    let a = app.call("POST", "/api/seats/a/pause", Some(KEY_ANALYST), "").await;
+    let a = app
+        .call("POST", "/api/seats/a/pause", Some(KEY_ANALYST), "")
+        .await;
     assert_eq!(a.status, StatusCode::FORBIDDEN, "{}", a.text);
-    assert!(a.json["error"].as_str().unwrap().starts_with("forbidden"), "{}", a.text);
-    assert_eq!(app.call("POST", "/api/seats/a/resume", Some(KEY_ANALYST), "").await.status, StatusCode::FORBIDDEN);
+    assert!(
+        a.json["error"].as_str().unwrap().starts_with("forbidden"),
+        "{}",
+        a.text
+    );
+    assert_eq!(
+        app.call("POST", "/api/seats/a/resume", Some(KEY_ANALYST), "")
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
     // Nothing changed, and the analyst may still read.
     let seats = app.call("GET", "/api/seats", Some(KEY_ANALYST), "").await;
-    assert_eq!((seats.status, &seats.json[0]["state"]), (StatusCode::OK, &json!("available")));
+    assert_eq!(
+        (seats.status, &seats.json[0]["state"]),
+        (StatusCode::OK, &json!("available"))
+    );
     // An analyst login and a seat login are refused alike.
     for who in ["ana", "budi"] {
         let t = app.login(who).await;
@@ -107,7 +129,10 @@ async fn an_analyst_key_cannot_pause_a_seat() {
         assert_eq!(a.status, StatusCode::FORBIDDEN, "{who}");
     }
     let me = app.call("GET", "/api/me", Some(KEY_ANALYST), "").await;
-    assert_eq!(me.json, json!({"name": "bi", "role": "analyst", "seat": null, "via": "key"}));
+    assert_eq!(
+        me.json,
+        json!({"name": "bi", "role": "analyst", "seat": null, "via": "key"})
+    );
 }
 
 #[tokio::test]
@@ -123,8 +148,14 @@ async fn pause_and_resume_a_seat() {
     assert_eq!(status, StatusCode::CONFLICT);
     assert!(body["error"].as_str().unwrap().contains("paused"), "{body}");
     let (status, seat) = post(&app, "/api/seats/a/resume", "").await;
-    assert_eq!((status, seat["state"].as_str()), (StatusCode::OK, Some("available")));
-    assert_eq!(post(&app, "/api/seats/a/resume", "").await.0, StatusCode::CONFLICT);
+    assert_eq!(
+        (status, seat["state"].as_str()),
+        (StatusCode::OK, Some("available"))
+    );
+    assert_eq!(
+        post(&app, "/api/seats/a/resume", "").await.0,
+        StatusCode::CONFLICT
+    );
     let (status, seat) = post(&app, "/api/seats/c/pause", "").await;
     assert_eq!(
         (status, seat["reason"].as_str()),
@@ -139,9 +170,15 @@ async fn pausing_a_seat_on_a_call_waits_for_the_call() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(seat["state"], "on_call");
     assert_eq!(seat["pause_pending"], "shift end");
-    assert_eq!(post(&app, "/api/seats/b/pause", "").await.0, StatusCode::CONFLICT);
+    assert_eq!(
+        post(&app, "/api/seats/b/pause", "").await.0,
+        StatusCode::CONFLICT
+    );
     let (status, seat) = post(&app, "/api/seats/b/resume", "").await;
-    assert_eq!((status, &seat["pause_pending"]), (StatusCode::OK, &Value::Null));
+    assert_eq!(
+        (status, &seat["pause_pending"]),
+        (StatusCode::OK, &Value::Null)
+    );
 }
 
 #[tokio::test]
@@ -150,9 +187,15 @@ async fn unknown_seat_is_404() {
     let (status, body) = post(&app, "/api/seats/zz/pause", "").await;
     assert_eq!(
         (status, body),
-        (StatusCode::NOT_FOUND, json!({"error": "no seat named \"zz\""}))
+        (
+            StatusCode::NOT_FOUND,
+            json!({"error": "no seat named \"zz\""})
+        )
     );
-    assert_eq!(post(&app, "/api/seats/zz/resume", "").await.0, StatusCode::NOT_FOUND);
+    assert_eq!(
+        post(&app, "/api/seats/zz/resume", "").await.0,
+        StatusCode::NOT_FOUND
+    );
 }
 
 #[tokio::test]
@@ -182,12 +225,25 @@ async fn bad_pause_bodies_are_400_with_a_field() {
 #[tokio::test]
 async fn host_header_must_name_this_api() {
     let app = app();
-    for host in ["localhost", "LOCALHOST:8112", "127.0.0.1:8112", "[::1]:8112"] {
-        let req = Request::get("/health").header(header::HOST, host).body(Body::empty()).unwrap();
+    for host in [
+        "localhost",
+        "LOCALHOST:8112",
+        "127.0.0.1:8112",
+        "[::1]:8112",
+    ] {
+        let req = Request::get("/health")
+            .header(header::HOST, host)
+            .body(Body::empty())
+            .unwrap();
         assert_eq!(app.send(req).await.status, StatusCode::OK, "{host}");
     }
     // DNS rebinding: the browser sends the attacker's name, even with a good token.
-    for host in ["evil.example", "evil.example:8112", "127.0.0.1.evil.example", "localhost:9999"] {
+    for host in [
+        "evil.example",
+        "evil.example:8112",
+        "127.0.0.1.evil.example",
+        "localhost:9999",
+    ] {
         let req = Request::get("/api/seats")
             .header(header::HOST, host)
             .header(header::AUTHORIZATION, format!("Bearer {KEY_SUP}"))
@@ -199,7 +255,10 @@ async fn host_header_must_name_this_api() {
     }
     let req = Request::get("/health").body(Body::empty()).unwrap();
     let a = app.send(req).await;
-    assert_eq!((a.status, a.json["field"].as_str()), (StatusCode::BAD_REQUEST, Some("host")));
+    assert_eq!(
+        (a.status, a.json["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("host"))
+    );
 }
 
 #[tokio::test]
@@ -208,7 +267,12 @@ async fn serves_on_a_real_socket_and_shuts_down() {
     let addr = listener.local_addr().unwrap();
     let shutdown = CancellationToken::new();
     let limits = super::listener::Limits::from_config(&crate::config::ApiConfig::default());
-    let server = tokio::spawn(super::listener::serve(listener, app().router, limits, shutdown.clone()));
+    let server = tokio::spawn(super::listener::serve(
+        listener,
+        app().router,
+        limits,
+        shutdown.clone(),
+    ));
 
     let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
     let req = format!(

@@ -117,13 +117,20 @@ impl ApiConfig {
     pub fn allowed_hosts(&self) -> Vec<String> {
         let port = self.listen.port();
         let mut names: Vec<String> = if self.hosts.is_empty() {
-            let mut d = vec!["localhost".to_owned(), "127.0.0.1".to_owned(), "[::1]".to_owned()];
+            let mut d = vec![
+                "localhost".to_owned(),
+                "127.0.0.1".to_owned(),
+                "[::1]".to_owned(),
+            ];
             if !self.listen.ip().is_unspecified() {
                 d.push(host_of(self.listen.ip()));
             }
             d
         } else {
-            self.hosts.iter().map(|h| h.trim().to_ascii_lowercase()).collect()
+            self.hosts
+                .iter()
+                .map(|h| h.trim().to_ascii_lowercase())
+                .collect()
         };
         let with_port: Vec<String> = names
             .iter()
@@ -142,7 +149,7 @@ impl ApiConfig {
         }
         let all = self.all_keys();
         for (i, (at, k)) in all.iter().enumerate() {
-            let name_key = at.replace(".key", ".name");
+            let name_key = sibling(at, "name");
             let valid = |c: char| c.is_ascii_alphanumeric() || "-_.".contains(c);
             if k.name.is_empty() || !k.name.chars().all(valid) {
                 return Err(ValidationError::new(name_key, "use A-Z a-z 0-9 - _ ."));
@@ -152,41 +159,59 @@ impl ApiConfig {
             }
             if k.role == Role::Seat {
                 let why = "a key cannot have role seat (seats are people: give them an account)";
-                return Err(ValidationError::new(at.replace(".key", ".role"), why));
+                return Err(ValidationError::new(sibling(at, "role"), why));
             }
             if let Some((_, other)) = all[..i].iter().find(|(_, o)| o.name == k.name) {
                 let why = format!("duplicate key name {:?}", other.name);
                 return Err(ValidationError::new(name_key, why));
             }
             if all[..i].iter().any(|(_, o)| o.key == k.key) {
-                return Err(ValidationError::new(at.clone(), "the same secret as another key"));
+                return Err(ValidationError::new(
+                    at.clone(),
+                    "the same secret as another key",
+                ));
             }
         }
         for (i, h) in self.hosts.iter().enumerate() {
             let h = h.trim();
             if h.is_empty() || h.chars().any(|c| c.is_whitespace() || c == '/' || c == '@') {
-                return Err(ValidationError::new(format!("api.hosts[{i}]"), "not a host name"));
+                return Err(ValidationError::new(
+                    format!("api.hosts[{i}]"),
+                    "not a host name",
+                ));
             }
         }
         if self.max_connections == 0 {
-            return Err(ValidationError::new("api.max_connections", "must be at least 1"));
+            return Err(ValidationError::new(
+                "api.max_connections",
+                "must be at least 1",
+            ));
         }
         if !(1..=self.max_connections).contains(&self.max_connections_per_source) {
             let why = "must be between 1 and api.max_connections";
-            return Err(
-                ValidationError::new("api.max_connections_per_source", why)
-                    .related("api.max_connections"),
-            );
+            return Err(ValidationError::new("api.max_connections_per_source", why)
+                .related("api.max_connections"));
         }
         for (key, v) in [
             ("api.idle_timeout_s", self.idle_timeout_s),
             ("api.request_timeout_s", self.request_timeout_s),
         ] {
             if !(1..=3600).contains(&v) {
-                return Err(ValidationError::new(key, "must be between 1 and 3600 seconds"));
+                return Err(ValidationError::new(
+                    key,
+                    "must be between 1 and 3600 seconds",
+                ));
             }
         }
         Ok(())
+    }
+}
+
+/// `api.keys[2].key` -> `api.keys[2].<field>`; the legacy `api.token` has no siblings.
+fn sibling(at: &str, field: &str) -> String {
+    match at.strip_suffix(".key") {
+        Some(base) => format!("{base}.{field}"),
+        None => at.to_owned(),
     }
 }
 
@@ -201,7 +226,9 @@ fn host_of(ip: IpAddr) -> String {
 fn has_port(h: &str) -> bool {
     match h.rsplit_once(':') {
         Some((head, port)) => {
-            !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) && !head.ends_with(':')
+            !port.is_empty()
+                && port.bytes().all(|b| b.is_ascii_digit())
+                && !head.ends_with(':')
                 && (!head.starts_with('[') || head.ends_with(']'))
                 && (head.starts_with('[') || !head.contains(':'))
         }
@@ -218,7 +245,14 @@ mod tests {
         let mut c = ApiConfig::default();
         c.listen = "192.0.2.7:8112".parse().unwrap();
         let hosts = c.allowed_hosts();
-        for h in ["localhost", "localhost:8112", "127.0.0.1:8112", "[::1]:8112", "192.0.2.7", "192.0.2.7:8112"] {
+        for h in [
+            "localhost",
+            "localhost:8112",
+            "127.0.0.1:8112",
+            "[::1]:8112",
+            "192.0.2.7",
+            "192.0.2.7:8112",
+        ] {
             assert!(hosts.contains(&h.to_owned()), "{h} in {hosts:?}");
         }
         assert!(!hosts.iter().any(|h| h.contains("evil")));
@@ -238,6 +272,9 @@ mod tests {
         let keys = c.all_keys();
         assert_eq!(keys.len(), 1);
         assert_eq!(keys[0].0, "api.token");
-        assert_eq!((keys[0].1.name.as_str(), keys[0].1.role), (LEGACY_TOKEN_KEY, Role::Supervisor));
+        assert_eq!(
+            (keys[0].1.name.as_str(), keys[0].1.role),
+            (LEGACY_TOKEN_KEY, Role::Supervisor)
+        );
     }
 }

@@ -33,6 +33,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+pub use api::{ApiConfig, ApiKey, DEFAULT_API_TOKEN, LEGACY_TOKEN_KEY};
 pub use calls::{MediaConfig, RoutingConfig};
 pub use error::{ConfigError, Origin, ValidationError};
 pub use records::{
@@ -40,7 +41,6 @@ pub use records::{
 };
 pub use registrar::{DigestAlgorithm, RegistrarConfig, Seat};
 pub use screening::{GhostAction, ScreeningConfig};
-pub use api::{ApiConfig, ApiKey, DEFAULT_API_TOKEN, LEGACY_TOKEN_KEY};
 pub use sections::{LogConfig, StoreConfig};
 pub use sip::{SipConfig, TrunkConfig};
 pub use types::{Cidr, CidrError, Secret};

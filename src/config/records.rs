@@ -231,13 +231,22 @@ impl AccountsConfig {
             return Err(ValidationError::new("accounts.token_ttl_s", why));
         }
         if !(1..=16).contains(&self.login_workers) {
-            return Err(ValidationError::new("accounts.login_workers", "must be 1 to 16"));
+            return Err(ValidationError::new(
+                "accounts.login_workers",
+                "must be 1 to 16",
+            ));
         }
         if !(1..=65_536).contains(&self.login_queue) {
-            return Err(ValidationError::new("accounts.login_queue", "must be 1 to 65536"));
+            return Err(ValidationError::new(
+                "accounts.login_queue",
+                "must be 1 to 65536",
+            ));
         }
         if !(1..=100).contains(&self.backoff_after) {
-            return Err(ValidationError::new("accounts.backoff_after", "must be 1 to 100"));
+            return Err(ValidationError::new(
+                "accounts.backoff_after",
+                "must be 1 to 100",
+            ));
         }
         if !(1..=3600).contains(&self.backoff_max_s) {
             let why = "must be between 1 and 3600 seconds";

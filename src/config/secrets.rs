@@ -41,7 +41,9 @@ pub(super) fn validate(config: &Config) -> Result<(), ValidationError> {
                  set a real secret (placeholders are accepted only when every listener is on \
                  loopback)"
             );
-            return Err(ValidationError::new(at, why).related(listener));
+            // Not `related(listener)`: the error's origin must be where the secret is set
+            // (the file, usually), even when the listener came from the environment.
+            return Err(ValidationError::new(at, why));
         }
     }
     Ok(())
@@ -53,7 +55,13 @@ mod tests {
 
     #[test]
     fn placeholders() {
-        for p in ["change-me", "CHANGE-ME", "siaga-seat1", "siaga-seat12", "changeme"] {
+        for p in [
+            "change-me",
+            "CHANGE-ME",
+            "siaga-seat1",
+            "siaga-seat12",
+            "changeme",
+        ] {
             assert!(is_placeholder(p), "{p}");
         }
         for s in ["siaga-seat", "siaga-seat1x", "k7#Qz9-real", "change-me-now"] {

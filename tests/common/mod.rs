@@ -161,6 +161,16 @@ impl Gateway {
 
     /// Like [`Gateway::start`] with another configuration file.
     pub(crate) fn start_config(config: &Path, env: &[(&str, &str)]) -> Gateway {
+        Self::spawn(config, env, None)
+    }
+
+    /// Like [`Gateway::start`], the process started with a soft open-files limit of
+    /// `soft` (through `prlimit`, util-linux), as a service gets by default.
+    pub(crate) fn start_nofile(env: &[(&str, &str)], soft: u64) -> Gateway {
+        Self::spawn(&crate_dir().join("config/siaga.toml"), env, Some(soft))
+    }
+
+    fn spawn(config: &Path, env: &[(&str, &str)], nofile: Option<u64>) -> Gateway {
         let dir = tempfile::Builder::new()
             .prefix("siaga-peers-")
             .tempdir()
@@ -176,7 +186,14 @@ impl Gateway {
             config.display()
         );
 
-        let mut cmd = Command::new(&bin.path);
+        let mut cmd = match nofile {
+            Some(soft) => {
+                let mut c = Command::new(require_tool("prlimit"));
+                c.arg(format!("--nofile={soft}:")).arg("--").arg(&bin.path);
+                c
+            }
+            None => Command::new(&bin.path),
+        };
         cmd.arg("run")
             .arg("--config")
             .arg(&config)
