@@ -17,7 +17,7 @@ pub(crate) enum Format {
     Json,
 }
 
-fn open_existing(config: &Config) -> anyhow::Result<SqliteStore> {
+pub(crate) fn open_existing(config: &Config) -> anyhow::Result<SqliteStore> {
     let path = &config.store.path;
     if !path.exists() {
         bail!("store.path {}: no such file", path.display());

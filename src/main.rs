@@ -1,4 +1,5 @@
-//! The `siaga` command line: `run`, `check-config`, `report`, `score`, `account add`.
+//! The `siaga` command line: `run`, `check-config`, `report`, `calls`, `score`, `account add`.
+mod cli_calls;
 mod cli_report;
 
 use std::path::PathBuf;
@@ -56,6 +57,21 @@ enum Command {
         #[arg(long, value_enum, default_value = "table")]
         format: cli_report::Format,
     },
+    /// Call records one per call, oldest first, from the store file of the configuration
+    /// (no running gateway needed).
+    Calls {
+        #[command(flatten)]
+        config: ConfigArg,
+        /// Received at or after: a local date (YYYY-MM-DD) or an RFC 3339 time.
+        #[arg(long)]
+        since: Option<String>,
+        /// Received before: a local date (YYYY-MM-DD) or an RFC 3339 time.
+        #[arg(long)]
+        until: Option<String>,
+        /// Output format (json: one object per line).
+        #[arg(long, value_enum, default_value = "table")]
+        format: cli_calls::CallsFormat,
+    },
     /// API accounts.
     #[command(subcommand)]
     Account(AccountCommand),
@@ -111,6 +127,16 @@ fn main() -> ExitCode {
             format,
         } => with_config(&config.config, |c| {
             print!("{}", cli_report::report(c, &since, &until, &by, format)?);
+            Ok(())
+        }),
+        Command::Calls {
+            config,
+            since,
+            until,
+            format,
+        } => with_config(&config.config, |c| {
+            let out = cli_calls::calls(c, since.as_deref(), until.as_deref(), format)?;
+            print!("{out}");
             Ok(())
         }),
         Command::Score {
