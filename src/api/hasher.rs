@@ -11,14 +11,24 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use tokio::sync::oneshot;
 
-use super::accounts::{hash_password, verify_password};
+use argon2::password_hash::phc::{Output, PasswordHash};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
+
+use super::accounts::hash_password;
+use crate::store::{Account, StoreError};
+
+/// The most Argon2 memory one check may use (64 MiB): a stored hash asking for more is
+/// treated as not matching rather than allowed to exhaust memory.
+const MAX_BLOCKS: usize = 64 * 1024;
+
+/// Reads the account to check (on the worker thread, so that logins waiting for a worker
+/// hold no blocking thread of their own either).
+pub(crate) type Lookup = Box<dyn FnOnce() -> Result<Option<Account>, StoreError> + Send>;
 
 struct Job {
     password: String,
-    /// `None`: an unknown account, checked against a dummy hash so that the answer takes
-    /// as long as for a real one.
-    hash: Option<String>,
-    reply: oneshot::Sender<bool>,
+    lookup: Lookup,
+    reply: oneshot::Sender<Result<Option<Account>, StoreError>>,
 }
 
 /// The login queue is full.
@@ -54,21 +64,22 @@ impl Verifier {
         Verifier { queue: tx }
     }
 
-    /// Whether `password` matches `hash` (`None`: no such account, always false after the
-    /// same work). Waits for a worker.
+    /// The account `lookup` finds if `password` matches its hash; `Ok(None)` otherwise,
+    /// after the same work for an unknown account (no timing hint). Waits for a worker.
     ///
     /// # Errors
     ///
-    /// [`Busy`] when the queue is full (or the workers are gone).
-    pub(crate) async fn verify(
+    /// [`Busy`] when the queue is full (or the workers are gone); the inner error is the
+    /// lookup's.
+    pub(crate) async fn check(
         &self,
         password: String,
-        hash: Option<String>,
-    ) -> Result<bool, Busy> {
+        lookup: Lookup,
+    ) -> Result<Result<Option<Account>, StoreError>, Busy> {
         let (reply, answer) = oneshot::channel();
         let job = Job {
             password,
-            hash,
+            lookup,
             reply,
         };
         match self.queue.try_send(job) {
@@ -79,20 +90,75 @@ impl Verifier {
 }
 
 fn work(rx: &Mutex<Receiver<Job>>) {
+    // This worker's Argon2 memory, allocated once and reused by every check: the process
+    // then holds `workers × m_cost` KiB for Argon2 for good, whatever the allocator does
+    // with freed blocks (a fresh 19 MiB Vec per check grew the process by ~19 MiB per
+    // check until the allocator's caches were full: 270 MB after 256 logins).
+    let mut memory: Vec<Block> = Vec::new();
     loop {
         // The lock is held only while waiting for the next job, not while hashing.
         let job = rx.lock().unwrap_or_else(PoisonError::into_inner).recv();
         let Ok(job) = job else { return };
-        let ok = match &job.hash {
-            Some(hash) => verify_password(&job.password, hash),
+        let answer = (job.lookup)().map(|account| match account {
+            Some(a) => verify_in(&job.password, &a.password_hash, &mut memory).then_some(a),
             None => {
-                verify_password(&job.password, dummy_hash());
-                false
+                // Unknown name: the same Argon2 work, so timing does not tell.
+                verify_in(&job.password, dummy_hash(), &mut memory);
+                None
             }
-        };
+        });
         // The login may have been abandoned (client gone); nothing to do then.
-        let _ = job.reply.send(ok);
+        let _ = job.reply.send(answer);
     }
+}
+
+/// Whether `password` matches the PHC string `phc`, computing Argon2 in `memory` (grown
+/// to the hash's `m_cost` on first use). What `argon2`'s `verify_password` does, without
+/// its per-call allocation; a malformed hash never matches.
+fn verify_in(password: &str, phc: &str, memory: &mut Vec<Block>) -> bool {
+    let Ok(hash) = PasswordHash::new(phc) else {
+        return false;
+    };
+    let (Some(salt), Some(expected)) = (&hash.salt, &hash.hash) else {
+        return false;
+    };
+    let Ok(algorithm) = Algorithm::try_from(hash.algorithm.as_str()) else {
+        return false;
+    };
+    let version = match hash.version.map(Version::try_from) {
+        None => Version::default(),
+        Some(Ok(v)) => v,
+        Some(Err(_)) => return false,
+    };
+    let Ok(params) = Params::try_from(&hash) else {
+        return false;
+    };
+    let blocks = params.block_count();
+    if blocks > MAX_BLOCKS {
+        tracing::warn!(
+            blocks,
+            "stored password hash needs more Argon2 memory than allowed"
+        );
+        return false;
+    }
+    if memory.len() < blocks {
+        memory.resize(blocks, Block::new());
+    }
+    let mut out = vec![0u8; expected.len()];
+    let argon = Argon2::new(algorithm, version, params);
+    if argon
+        .hash_password_into_with_memory(
+            password.as_bytes(),
+            salt.as_ref(),
+            &mut out,
+            &mut memory[..blocks],
+        )
+        .is_err()
+    {
+        return false;
+    }
+    // `Output`'s equality is constant-time.
+    Output::new(&out).is_ok_and(|computed| &computed == expected)
 }
 
 /// A real Argon2id hash with the default parameters, made once, for unknown names.
@@ -108,34 +174,75 @@ fn dummy_hash() -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::accounts::new_account;
+    use crate::store::Role;
+
+    fn found(a: &Account) -> Lookup {
+        let a = a.clone();
+        Box::new(move || Ok(Some(a)))
+    }
+
+    #[test]
+    fn reused_memory_verifies_like_argon2() {
+        let mut memory = Vec::new();
+        let hash = hash_password("s3cret-pass").unwrap();
+        assert!(verify_in("s3cret-pass", &hash, &mut memory));
+        assert!(!verify_in("s3cret-pasS", &hash, &mut memory));
+        assert!(
+            verify_in("s3cret-pass", &hash, &mut memory),
+            "memory reused"
+        );
+        assert_eq!(memory.len(), Params::DEFAULT_M_COST as usize);
+        assert!(crate::api::accounts::verify_password("s3cret-pass", &hash));
+        // Other parameters and algorithms of a stored hash are honoured.
+        let p = Params::new(1024, 1, 1, None).unwrap();
+        let salt = b"saltsaltsalt";
+        let custom = {
+            use argon2::password_hash::CustomizedPasswordHasher;
+            Argon2::default()
+                .hash_password_customized(b"pw-custom", salt, Some("argon2i"), None, p)
+                .unwrap()
+                .to_string()
+        };
+        assert!(verify_in("pw-custom", &custom, &mut memory));
+        assert!(!verify_in("pw-custoM", &custom, &mut memory));
+        for bad in ["", "$argon2id$v=19$m=19456,t=2,p=1$", "plain"] {
+            assert!(!verify_in("x", bad, &mut memory), "{bad}");
+        }
+        let huge = hash.replace("m=19456", "m=4194304");
+        assert!(!verify_in("s3cret-pass", &huge, &mut memory));
+    }
 
     #[tokio::test]
     async fn checks_queue_and_answer() {
         let v = Verifier::new(1, 4);
-        let hash = hash_password("right-password").unwrap();
-        assert_eq!(
-            v.verify("right-password".into(), Some(hash.clone())).await,
-            Ok(true)
-        );
-        assert_eq!(v.verify("wrong".into(), Some(hash)).await, Ok(false));
-        assert_eq!(v.verify("right-password".into(), None).await, Ok(false));
+        let a = new_account("x", Role::Admin, None, "right-password").unwrap();
+        let ok = v.check("right-password".into(), found(&a)).await.unwrap();
+        assert_eq!(ok.unwrap().as_ref(), Some(&a));
+        let wrong = v.check("wrong".into(), found(&a)).await.unwrap();
+        assert_eq!(wrong.unwrap(), None);
+        let none: Lookup = Box::new(|| Ok(None));
+        let unknown = v.check("right-password".into(), none).await.unwrap();
+        assert_eq!(unknown.unwrap(), None);
+        let broken: Lookup = Box::new(|| Err(StoreError::Backend("down".into())));
+        assert!(v.check("x".into(), broken).await.unwrap().is_err());
     }
 
     #[tokio::test]
     async fn a_full_queue_refuses_at_once() {
         let v = Arc::new(Verifier::new(1, 1));
-        let hash = hash_password("pw-0123456").unwrap();
+        let a = new_account("x", Role::Admin, None, "pw-0123456").unwrap();
         let mut pending = Vec::new();
         for _ in 0..6 {
             let v = Arc::clone(&v);
-            let h = hash.clone();
-            pending.push(tokio::spawn(
-                async move { v.verify("x".into(), Some(h)).await },
-            ));
+            let lookup = found(&a);
+            pending.push(tokio::spawn(async move {
+                v.check("x".into(), lookup).await.is_err()
+            }));
         }
         let mut busy = 0;
         for p in pending {
-            if p.await.unwrap() == Err(Busy) {
+            if p.await.unwrap() {
                 busy += 1;
             }
         }

@@ -149,15 +149,15 @@ pub(super) async fn login(
         ));
     }
     state.logins.check(ip, &name, Instant::now())?;
-    let account = state.store.account(name.clone()).await?;
-    let hash = account.as_ref().map(|a| a.password_hash.clone());
-    let ok = (state.logins.verifier)
-        .verify(password, hash)
+    let store = std::sync::Arc::clone(state.store.blocking());
+    let lookup_name = name.clone();
+    let checked = (state.logins.verifier)
+        .check(password, Box::new(move || store.account(&lookup_name)))
         .await
-        .map_err(|_| ApiError::Unavailable)?;
-    let account = match account {
-        Some(a) if ok => a,
-        _ => {
+        .map_err(|_| ApiError::Unavailable)??;
+    let account = match checked {
+        Some(a) => a,
+        None => {
             state.logins.failed(ip, &name, Instant::now());
             return Err(ApiError::Unauthorized);
         }
