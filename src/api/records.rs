@@ -118,7 +118,7 @@ pub(super) async fn list(
                 }
             }
         }
-        calls.sort_by(|a, b| b.received_at.cmp(&a.received_at));
+        calls.sort_by_key(|c| std::cmp::Reverse(c.received_at));
     }
     Ok(Json(json!({ "calls": calls })))
 }

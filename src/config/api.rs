@@ -242,8 +242,10 @@ mod tests {
 
     #[test]
     fn default_hosts_are_loopback_names_and_the_listen_address() {
-        let mut c = ApiConfig::default();
-        c.listen = "192.0.2.7:8112".parse().unwrap();
+        let mut c = ApiConfig {
+            listen: "192.0.2.7:8112".parse().unwrap(),
+            ..ApiConfig::default()
+        };
         let hosts = c.allowed_hosts();
         for h in [
             "localhost",
