@@ -439,3 +439,21 @@ async fn failed_logins_back_off_per_account_and_per_address() {
         StatusCode::TOO_MANY_REQUESTS
     );
 }
+
+#[tokio::test]
+async fn one_address_guessing_many_names_is_slowed_others_are_not() {
+    let app = app();
+    let attacker = "198.51.100.9:40000";
+    // 12 free failures per address (4 × backoff_after), each on a fresh name so that no
+    // account's own back-off kicks in.
+    for i in 0..13 {
+        let a = app.login_from(attacker, &format!("guess{i}"), "x").await;
+        assert_eq!(a.status, StatusCode::UNAUTHORIZED, "#{i}");
+    }
+    // Now even a right password from that address waits...
+    let a = app.login_from(attacker, "sup", "pw-sup").await;
+    assert_eq!(a.status, StatusCode::TOO_MANY_REQUESTS, "{}", a.text);
+    // ...while the same account from another address logs in.
+    let a = app.login_from("192.0.2.20:5000", "sup", "pw-sup").await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+}

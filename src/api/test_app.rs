@@ -175,6 +175,19 @@ impl App {
         self.call("POST", "/api/login", None, &body).await
     }
 
+    /// A login from `peer`, as the listener marks requests.
+    pub(super) async fn login_from(&self, peer: &str, name: &str, password: &str) -> Answer {
+        let body = json!({ "name": name, "password": password }).to_string();
+        let mut req = Request::post("/api/login")
+            .header("host", "localhost")
+            .body(Body::from(body))
+            .unwrap();
+        let peer: std::net::SocketAddr = peer.parse().unwrap();
+        req.extensions_mut()
+            .insert(axum::extract::ConnectInfo(peer));
+        self.send(req).await
+    }
+
     pub(super) async fn login(&self, name: &str) -> String {
         let a = self.try_login(name, &format!("pw-{name}")).await;
         assert_eq!(a.status, StatusCode::OK, "{}", a.text);
