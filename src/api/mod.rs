@@ -43,6 +43,8 @@ pub mod error;
 mod hasher;
 pub mod listener;
 mod login;
+#[cfg(test)]
+mod login_tests;
 mod records;
 #[cfg(test)]
 mod records_tests;
