@@ -17,7 +17,7 @@ pub(crate) enum Format {
     Json,
 }
 
-fn open_existing(config: &Config) -> anyhow::Result<SqliteStore> {
+pub(crate) fn open_existing(config: &Config) -> anyhow::Result<SqliteStore> {
     let path = &config.store.path;
     if !path.exists() {
         bail!("store.path {}: no such file", path.display());
@@ -76,7 +76,9 @@ pub(crate) fn account_add(
 ) -> anyhow::Result<()> {
     match (role, seat) {
         (Role::Seat, None) => bail!("--seat is required for a seat account"),
-        (Role::Supervisor | Role::Analyst, Some(_)) => bail!("--seat is only for seat accounts"),
+        (Role::Supervisor | Role::Analyst | Role::Admin, Some(_)) => {
+            bail!("--seat is only for seat accounts")
+        }
         _ => {}
     }
     let password = match std::env::var("SIAGA_PASSWORD") {
@@ -103,6 +105,9 @@ pub(crate) fn parse_role(s: &str) -> Result<Role, String> {
         "seat" => Ok(Role::Seat),
         "supervisor" => Ok(Role::Supervisor),
         "analyst" => Ok(Role::Analyst),
-        _ => Err(format!("{s:?}: expected seat, supervisor or analyst")),
+        "admin" => Ok(Role::Admin),
+        _ => Err(format!(
+            "{s:?}: expected seat, supervisor, analyst or admin"
+        )),
     }
 }

@@ -1,4 +1,5 @@
-//! The `siaga` command line: `run`, `check-config`, `report`, `score`, `account add`.
+//! The `siaga` command line: `run`, `check-config`, `report`, `calls`, `score`, `account add`.
+mod cli_calls;
 mod cli_report;
 
 use std::path::PathBuf;
@@ -7,7 +8,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
-use siaga::config::{Config, DEFAULT_API_TOKEN};
+use siaga::config::Config;
 
 /// Exit code for a configuration that cannot be loaded or is invalid.
 const EXIT_CONFIG: u8 = 2;
@@ -56,6 +57,21 @@ enum Command {
         #[arg(long, value_enum, default_value = "table")]
         format: cli_report::Format,
     },
+    /// Call records one per call, oldest first, from the store file of the configuration
+    /// (no running gateway needed).
+    Calls {
+        #[command(flatten)]
+        config: ConfigArg,
+        /// Received at or after: a local date (YYYY-MM-DD) or an RFC 3339 time.
+        #[arg(long)]
+        since: Option<String>,
+        /// Received before: a local date (YYYY-MM-DD) or an RFC 3339 time.
+        #[arg(long)]
+        until: Option<String>,
+        /// Output format (json: one object per line).
+        #[arg(long, value_enum, default_value = "table")]
+        format: cli_calls::CallsFormat,
+    },
     /// API accounts.
     #[command(subcommand)]
     Account(AccountCommand),
@@ -81,7 +97,7 @@ enum AccountCommand {
         config: ConfigArg,
         /// Login name.
         name: String,
-        /// seat, supervisor or analyst.
+        /// seat, supervisor, analyst or admin.
         #[arg(long, value_parser = cli_report::parse_role)]
         role: siaga::store::Role,
         /// Seat name (seat accounts only).
@@ -111,6 +127,16 @@ fn main() -> ExitCode {
             format,
         } => with_config(&config.config, |c| {
             print!("{}", cli_report::report(c, &since, &until, &by, format)?);
+            Ok(())
+        }),
+        Command::Calls {
+            config,
+            since,
+            until,
+            format,
+        } => with_config(&config.config, |c| {
+            let out = cli_calls::calls(c, since.as_deref(), until.as_deref(), format)?;
+            print!("{out}");
             Ok(())
         }),
         Command::Score {
@@ -226,8 +252,8 @@ fn run(path: &std::path::Path, log_level: Option<String>) -> ExitCode {
         .with_env_filter(filter)
         .with_ansi(ansi)
         .init();
-    if config.api.token.expose() == DEFAULT_API_TOKEN {
-        tracing::warn!("api.token is the default placeholder; set a real token");
+    if config.api.token.is_some() {
+        tracing::warn!("api.token is deprecated: it is loaded as the API key \"token\" (role supervisor); use [[api.keys]]");
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -1,18 +1,31 @@
-//! HTTP API: seats and queue as JSON, supervisor commands, health.
+//! HTTP API: one router, one state, one error type, one auth model.
 //!
-//! | Route | Auth | Answer |
+//! People log in (`POST /api/login`, accounts with roles seat, supervisor, analyst, admin,
+//! stored with Argon2id hashes); machines send a named API key from `[[api.keys]]` (the
+//! legacy `api.token` is the key `token`, role supervisor). Both are `Authorization: Bearer`.
+//! Every route declares the roles it admits in [`auth::ROUTES`]:
+//!
+//! | Route | Roles | Answer |
 //! |---|---|---|
-//! | `GET /health` | none | 200 `ok` |
-//! | `GET /api/seats` | bearer | 200 `[SeatView]` |
-//! | `GET /api/queue` | bearer | 200 `[QueuedView]`, serving order |
-//! | `POST /api/seats/{name}/pause` | bearer | 200 `SeatView`; body `{"reason": "..."}` optional |
-//! | `POST /api/seats/{name}/resume` | bearer | 200 `SeatView` |
+//! | `GET /health` | public | 200 `ok` |
+//! | `POST /api/login` | public | 200 `{token, name, role, seat?, expires_at}`; body `{name, password}` |
+//! | `POST /api/logout` | any login | 204; the token is revoked |
+//! | `GET /api/me` | any | 200 `{name, role, seat?, via}` |
+//! | `GET /api/seats` | any | 200 `[SeatView]` |
+//! | `GET /api/queue` | any | 200 `[QueuedView]`, serving order |
+//! | `POST /api/seats/{name}/pause` | supervisor, admin | 200 `SeatView`; body `{"reason"}` optional |
+//! | `POST /api/seats/{name}/resume` | supervisor, admin | 200 `SeatView` |
+//! | `GET /api/calls?since&until&category&kecamatan&caller&seat&limit` | any (seat: own and queued calls, no `caller`) | 200 `{calls}` |
+//! | `GET /api/calls/{id}` | any (seat: own or queued) | 200 `{call, queue_wait_ms, talk_ms, dispositions}` |
+//! | `POST /api/calls/{id}/disposition` | seat (own calls), supervisor, admin | 200 `{call, dispositions}` |
+//! | `GET /api/analytics/summary[.csv]?since&until&by` | supervisor, analyst, admin | 200 JSON or CSV |
+//! | `GET /api/categories` | any | 200 `{categories}` |
+//! | `PUT /api/accounts/{name}` | admin | 200; body `{role, seat?, password?}`; revokes the account's tokens |
 //!
-//! **Every `/api` route needs `Authorization: Bearer <api.token>`, reads included**: the queue
-//! shows emergency callers' numbers, and "open on loopback" stops meaning anything as soon as
-//! a reverse proxy or a `0.0.0.0` listen address is in front. The seat console sends the
-//! token like any other client. Errors are JSON (see [`ApiError`]): 401 bad token, 404
-//! unknown seat, 409 a command the seat's state refuses, 400 a bad body.
+//! **Every `/api` route but login needs a token, reads included**: the queue shows emergency
+//! callers' numbers. Errors are JSON `{"error", "field"?}` ([`ApiError`]): 400 bad input
+//! (unknown fields refused), 401 no or dead token, 403 role, 404, 409 seat state, 421 a
+//! `Host` not served here (DNS rebinding), 429 login back-off, 503 routing or login queue.
 //!
 //! **Pausing a busy seat** (ringing, on a call, in wrap-up) is accepted as "pause after this
 //! call": the answer shows `pause_pending`, and the seat goes to `paused` when its wrap-up
@@ -20,34 +33,50 @@
 //! a seat that is neither. Resuming a seat with a pending pause cancels the pause.
 //!
 //! The HTTP layer sees routing only through [`RoutingControl`]; it never touches calls.
+//! Connections are served by [`listener`] (caps, idle and request timeouts).
 pub mod accounts;
-pub mod analytics;
-mod auth;
+mod analytics;
+pub mod auth;
+mod backoff;
 mod driver;
 pub mod error;
-mod http_error;
-pub mod records;
+mod hasher;
+pub mod listener;
+mod login;
+#[cfg(test)]
+mod login_tests;
+mod records;
 #[cfg(test)]
 mod records_tests;
 mod seats;
+pub mod sessions;
+#[cfg(test)]
+mod test_app;
 #[cfg(test)]
 mod tests;
 
-pub use http_error::RecordsError;
-pub use records::{routes, RecordsApiState};
-
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::{middleware, Router};
+use serde::de::DeserializeOwned;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+pub use auth::{Principal, Via};
 pub use error::ApiError;
+pub use sessions::Sessions;
 
-use crate::config::Secret;
+use crate::analytics::Analytics;
+use crate::config::{Category, Config};
+use crate::location::Places;
 use crate::routing::{Acd, AcdError, QueuedView, SeatView};
+use crate::store::{CallStore, StoreHandle, Timestamp};
+
+/// A clock the API reads (injected so tests can expire tokens).
+pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
 
 /// What the API may ask of the routing owner (the B2BUA side implements it; views are taken
 /// at the implementor's `now`).
@@ -93,20 +122,62 @@ impl RoutingControl for Mutex<Acd> {
     }
 }
 
-/// What the handlers share: the token's digest and the routing handle. Cheap to clone.
+/// What every handler shares (one state for the whole API). Cheap to clone.
 #[derive(Clone)]
 pub struct ApiState {
-    token_digest: [u8; 32],
     routing: Arc<dyn RoutingControl>,
+    store: StoreHandle,
+    keys: Arc<auth::Keys>,
+    sessions: Arc<Sessions>,
+    logins: Arc<login::Logins>,
+    hosts: Arc<HashSet<String>>,
+    places: Arc<Places>,
+    categories: Arc<Vec<Category>>,
+    analytics: Arc<Analytics>,
+    clock: Clock,
 }
 
 impl ApiState {
-    /// State for `router`: requests must carry `token` (`api.token`).
-    pub fn new(token: &Secret, routing: Arc<dyn RoutingControl>) -> ApiState {
-        ApiState {
-            token_digest: auth::digest(token.expose().as_bytes()),
+    /// The state for `config`: routing through `routing`, records in `store`.
+    ///
+    /// # Errors
+    ///
+    /// The built-in kecamatan boundaries do not load.
+    pub fn new(
+        config: &Config,
+        routing: Arc<dyn RoutingControl>,
+        store: Arc<dyn CallStore>,
+    ) -> std::io::Result<ApiState> {
+        let places = Places::cirebon()
+            .map_err(|e| std::io::Error::other(format!("kecamatan boundaries: {e}")))?;
+        let keys = config.api.all_keys();
+        Ok(ApiState {
             routing,
-        }
+            store: StoreHandle::new(store),
+            keys: Arc::new(auth::Keys::new(keys.iter().map(|(_, k)| k))),
+            sessions: Arc::new(Sessions::new(config.accounts.token_ttl_s)),
+            logins: Arc::new(login::Logins::new(&config.accounts)),
+            hosts: Arc::new(config.api.allowed_hosts().into_iter().collect()),
+            places: Arc::new(places),
+            categories: Arc::new(config.categories.clone()),
+            analytics: Arc::new(Analytics::new(
+                config.analytics.utc_offset_hours,
+                config.categories.clone(),
+                config.analytics.top_callers,
+            )),
+            clock: Arc::new(Timestamp::now),
+        })
+    }
+
+    /// The same state reading time from `clock` (tests).
+    pub fn with_clock(mut self, clock: Clock) -> ApiState {
+        self.clock = clock;
+        self
+    }
+
+    /// The live login tokens.
+    pub fn sessions(&self) -> &Sessions {
+        &self.sessions
     }
 }
 
@@ -118,41 +189,25 @@ impl std::fmt::Debug for ApiState {
 
 pub use driver::DriverHandle;
 
-/// Binds `api.listen` and serves the whole API — seats and queue over the running driver,
-/// records, dispositions and analytics over the store — until `shutdown`.
+/// Binds `api.listen` and serves the whole API over the running driver and the store until
+/// `shutdown`.
 ///
 /// # Errors
 ///
 /// The listen address cannot be bound, or the built-in boundaries do not load.
 pub async fn start(
-    config: &crate::config::Config,
+    config: &Config,
     snapshot: Arc<Mutex<crate::sip::server::Snapshot>>,
     control: tokio::sync::mpsc::Sender<crate::sip::server::Control>,
-    store: Arc<dyn crate::store::CallStore>,
+    store: Arc<dyn CallStore>,
     shutdown: CancellationToken,
 ) -> std::io::Result<tokio::task::JoinHandle<()>> {
     let listener = TcpListener::bind(config.api.listen).await?;
-    let state = ApiState::new(
-        &config.api.token,
-        Arc::new(DriverHandle::new(snapshot, control)),
-    );
-    let places = crate::location::Places::cirebon()
-        .map_err(|e| std::io::Error::other(format!("kecamatan boundaries: {e}")))?;
-    let records = RecordsApiState {
-        store: crate::store::StoreHandle::new(store),
-        sessions: Arc::new(accounts::Sessions::new(config.accounts.token_ttl_s)),
-        places: Arc::new(places),
-        categories: Arc::new(config.categories.clone()),
-        analytics: Arc::new(crate::analytics::Analytics::new(
-            config.analytics.utc_offset_hours,
-            config.categories.clone(),
-            config.analytics.top_callers,
-        )),
-        clock: Arc::new(crate::store::Timestamp::now),
-    };
-    let app = router(state).merge(routes(records));
+    let routing = Arc::new(DriverHandle::new(snapshot, control));
+    let app = router(ApiState::new(config, routing, store)?);
+    let limits = listener::Limits::from_config(&config.api);
     Ok(tokio::spawn(async move {
-        if let Err(err) = serve(listener, app, shutdown).await {
+        if let Err(err) = listener::serve(listener, app, limits, shutdown).await {
             tracing::error!(%err, "HTTP API stopped");
         }
     }))
@@ -160,37 +215,45 @@ pub async fn start(
 
 /// The whole HTTP API as a function of its state (tested without a socket).
 pub fn router(state: ApiState) -> Router {
-    let api = Router::new()
+    let hosts = Arc::clone(&state.hosts);
+    Router::new()
+        .route("/health", get(|| async { "ok" }))
+        .route("/api/login", post(login::login))
+        .route("/api/logout", post(login::logout))
+        .route("/api/me", get(login::me))
         .route("/api/seats", get(seats::list))
         .route("/api/queue", get(seats::queue))
         .route("/api/seats/{name}/pause", post(seats::pause))
         .route("/api/seats/{name}/resume", post(seats::resume))
-        .route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            auth::require_token,
-        ));
-    Router::new()
-        .route("/health", get(|| async { "ok" }))
-        .merge(api)
+        .route("/api/calls", get(records::list))
+        .route("/api/calls/{id}", get(records::one))
+        .route("/api/calls/{id}/disposition", post(records::dispose))
+        .route("/api/analytics/summary", get(analytics::summary_json))
+        .route("/api/analytics/summary.csv", get(analytics::summary_csv))
+        .route("/api/categories", get(analytics::categories))
+        .route("/api/accounts/{name}", put(login::put_account))
         .fallback(|| async { ApiError::NotFound })
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::authorize,
+        ))
+        .layer(middleware::from_fn_with_state(hosts, auth::check_host))
         .with_state(state)
 }
 
-/// Serves `router` on a bound `listener` until `shutdown` is cancelled, then lets requests in
-/// flight finish.
-///
-/// # Errors
-///
-/// I/O errors of the listener.
-pub async fn serve(
-    listener: TcpListener,
-    router: Router,
-    shutdown: CancellationToken,
-) -> std::io::Result<()> {
-    if let Ok(addr) = listener.local_addr() {
-        tracing::info!(%addr, "HTTP API listening");
-    }
-    axum::serve(listener, router)
-        .with_graceful_shutdown(async move { shutdown.cancelled_owned().await })
-        .await
+/// A typed JSON body (unknown fields are refused by the types); an empty body reads as
+/// `{}`. Errors are 400 naming the field when serde does.
+pub(crate) fn body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
+        b"{}"
+    } else {
+        bytes
+    };
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut de)
+        .map_err(|e| ApiError::serde(&e.inner().to_string(), &e.path().to_string(), "body"))?;
+    // Trailing bytes after the object are an error too.
+    de.end()
+        .map_err(|e| ApiError::serde(&e.to_string(), ".", "body"))?;
+    Ok(value)
 }

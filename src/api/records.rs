@@ -5,69 +5,34 @@
 //! - `POST /api/calls/{id}/disposition` `{"category", "kecamatan"?, "kelurahan"?, "notes"?}`:
 //!   a seat disposes only calls its seat rang or answered; a supervisor corrects any; every
 //!   disposition is kept as the call's history.
-use std::collections::HashMap;
-use std::sync::Arc;
-
+//!
+//! A seat account reads only its own calls (rung or answered by its seat) and the calls
+//! waiting in the queue now (it may be the one to take them), and cannot search by caller
+//! number: a cracked seat password must not hand over the whole call history.
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use chrono::NaiveDate;
+use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::accounts::{login, Clock, Session, Sessions};
-use super::RecordsError;
+use super::{body, ApiError, ApiState, Principal};
 use crate::analytics::Analytics;
 use crate::config::{Category, CategoryKind, CountsAs};
-use crate::location::{Places, OUTSIDE};
-use crate::store::{Disposition, HistoryMark, ListFilter, Role, StoreHandle, Timestamp};
+use crate::location::OUTSIDE;
+use crate::store::{CallRecord, Disposition, HistoryMark, ListFilter, Role, Timestamp};
 
 /// Longest `notes` accepted.
 const MAX_NOTES: usize = 4000;
 
-/// What the records API needs.
-#[derive(Clone)]
-pub struct RecordsApiState {
-    /// The call store.
-    pub store: StoreHandle,
-    /// Live login tokens.
-    pub sessions: Arc<Sessions>,
-    /// Kecamatan and kelurahan (for validation).
-    pub places: Arc<Places>,
-    /// The disposition taxonomy.
-    pub categories: Arc<Vec<Category>>,
-    /// Report settings.
-    pub analytics: Arc<Analytics>,
-    /// The clock (tests inject one).
-    pub clock: Clock,
-}
-
-/// The records, dispositions, analytics and login routes.
-pub fn routes(state: RecordsApiState) -> Router {
-    Router::new()
-        .route("/api/login", post(login))
-        .route("/api/calls", get(list))
-        .route("/api/calls/{id}", get(one))
-        .route("/api/calls/{id}/disposition", post(dispose))
-        .merge(super::analytics::routes())
-        .with_state(state)
-}
-
-/// Parses a JSON object body; anything else is a 400 on `body`.
-pub(super) fn json_body(bytes: &[u8]) -> Result<Value, RecordsError> {
-    match serde_json::from_slice::<Value>(bytes) {
-        Ok(v @ Value::Object(_)) => Ok(v),
-        Ok(_) => Err(RecordsError::field("body", "expected a JSON object")),
-        Err(e) => Err(RecordsError::field("body", format!("invalid JSON: {e}"))),
-    }
-}
-
 /// `since`/`until`: RFC 3339, or a date `YYYY-MM-DD` meaning local midnight.
 pub(super) fn time_param(
-    q: &HashMap<String, String>,
+    v: Option<&str>,
     field: &str,
     analytics: &Analytics,
-) -> Result<Option<Timestamp>, RecordsError> {
-    let Some(v) = q.get(field) else {
+) -> Result<Option<Timestamp>, ApiError> {
+    let Some(v) = v else {
         return Ok(None);
     };
     if let Some(t) = Timestamp::parse_rfc3339(v) {
@@ -75,57 +40,118 @@ pub(super) fn time_param(
     }
     NaiveDate::parse_from_str(v, "%Y-%m-%d")
         .map(|d| Some(analytics.local_midnight(d)))
-        .map_err(|_| RecordsError::field(field, "expected YYYY-MM-DD or an RFC 3339 time"))
+        .map_err(|_| ApiError::field(field, "expected YYYY-MM-DD or an RFC 3339 time"))
 }
 
-async fn list(
-    State(state): State<RecordsApiState>,
-    _who: Session,
-    Query(q): Query<HashMap<String, String>>,
-) -> Result<Json<Value>, RecordsError> {
-    let known = [
-        "since",
-        "until",
-        "category",
-        "kecamatan",
-        "caller",
-        "seat",
-        "limit",
-    ];
-    if let Some(k) = q.keys().find(|k| !known.contains(&k.as_str())) {
-        return Err(RecordsError::field(k, "unknown query parameter"));
+/// `GET /api/calls` query.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ListQuery {
+    since: Option<String>,
+    until: Option<String>,
+    category: Option<String>,
+    kecamatan: Option<String>,
+    caller: Option<String>,
+    seat: Option<String>,
+    limit: Option<String>,
+}
+
+/// The seat a seat principal is restricted to (`None` for other roles).
+fn own_seat(who: &Principal) -> Result<Option<&str>, ApiError> {
+    match who.role {
+        Role::Seat => who
+            .seat
+            .as_deref()
+            .map(Some)
+            .ok_or(ApiError::Forbidden("a seat account without a seat")),
+        Role::Supervisor | Role::Analyst | Role::Admin => Ok(None),
     }
-    let limit = match q.get("limit") {
+}
+
+/// The ids of calls waiting in the queue now.
+fn queued_ids(state: &ApiState) -> Vec<String> {
+    state.routing.queue().into_iter().map(|q| q.call).collect()
+}
+
+pub(super) async fn list(
+    State(state): State<ApiState>,
+    who: Principal,
+    q: Result<Query<ListQuery>, QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Query(q) = q?;
+    let limit = match q.limit.as_deref() {
         None => 0,
         Some(v) => v
             .parse::<usize>()
             .ok()
             .filter(|n| (1..=1000).contains(n))
-            .ok_or_else(|| RecordsError::field("limit", "expected 1 to 1000"))?,
+            .ok_or_else(|| ApiError::field("limit", "expected 1 to 1000"))?,
     };
+    let own = own_seat(&who)?;
+    if own.is_some() && q.caller.is_some() {
+        return Err(ApiError::Forbidden("seats cannot search by caller number"));
+    }
+    if let (Some(own), Some(seat)) = (own, q.seat.as_deref()) {
+        if own != seat {
+            return Err(ApiError::Forbidden("a seat reads only its own calls"));
+        }
+    }
     let filter = ListFilter {
-        since: time_param(&q, "since", &state.analytics)?,
-        until: time_param(&q, "until", &state.analytics)?,
-        category: q.get("category").cloned(),
-        kecamatan: q.get("kecamatan").cloned(),
-        caller: q.get("caller").cloned(),
-        seat: q.get("seat").cloned(),
+        since: time_param(q.since.as_deref(), "since", &state.analytics)?,
+        until: time_param(q.until.as_deref(), "until", &state.analytics)?,
+        category: q.category,
+        kecamatan: q.kecamatan,
+        caller: q.caller,
+        seat: own.map(str::to_owned).or(q.seat),
         limit,
     };
-    let calls = state.store.list(filter).await?;
+    let mut calls = state.store.list(filter.clone()).await?;
+    if own.is_some() {
+        // Add the waiting calls (not rung at this seat yet), newest first like the rest.
+        for id in queued_ids(&state) {
+            if calls.iter().any(|c| c.id == id) {
+                continue;
+            }
+            if let Some(r) = state.store.get(id).await? {
+                if in_filter(&r, &filter) {
+                    calls.push(r);
+                }
+            }
+        }
+        calls.sort_by_key(|c| std::cmp::Reverse(c.received_at));
+    }
     Ok(Json(json!({ "calls": calls })))
 }
 
-async fn one(
-    State(state): State<RecordsApiState>,
-    _who: Session,
-    Path(id): Path<String>,
-) -> Result<Json<Value>, RecordsError> {
+/// Whether a queued call passes the time and field filters (its seat aside).
+fn in_filter(r: &CallRecord, f: &ListFilter) -> bool {
+    f.since.is_none_or(|t| r.received_at >= t)
+        && f.until.is_none_or(|t| r.received_at < t)
+        && f.kecamatan
+            .as_ref()
+            .is_none_or(|k| r.kecamatan.as_ref() == Some(k))
+        && (f.category.as_ref())
+            .is_none_or(|c| r.disposition.as_ref().is_some_and(|d| &d.category == c))
+}
+
+pub(super) async fn one(
+    State(state): State<ApiState>,
+    who: Principal,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Path(id) = id?;
     let record = state
         .store
         .get(id.clone())
         .await?
-        .ok_or(RecordsError::NotFound)?;
+        .ok_or(ApiError::NotFound)?;
+    if let Some(own) = own_seat(&who)? {
+        if record.seat.as_deref() != Some(own) && !queued_ids(&state).contains(&id) {
+            return Err(ApiError::Forbidden(
+                "a seat reads only its own and queued calls",
+            ));
+        }
+    }
     let history = state.store.dispositions(id).await?;
     Ok(Json(json!({
         "call": record,
@@ -133,14 +159,6 @@ async fn one(
         "talk_ms": record.talk_ms(),
         "dispositions": history,
     })))
-}
-
-fn opt_str<'a>(body: &'a Value, field: &str) -> Result<Option<&'a str>, RecordsError> {
-    match body.get(field) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.as_str())),
-        Some(_) => Err(RecordsError::field(field, "expected a string")),
-    }
 }
 
 fn mark_of(c: &Category) -> HistoryMark {
@@ -152,49 +170,54 @@ fn mark_of(c: &Category) -> HistoryMark {
     }
 }
 
+/// `POST /api/calls/{id}/disposition` body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DispositionBody {
+    category: String,
+    #[serde(default)]
+    kecamatan: Option<String>,
+    #[serde(default)]
+    kelurahan: Option<String>,
+    #[serde(default)]
+    notes: Option<String>,
+}
+
 /// Checks a disposition body against the taxonomy and the places; names the bad field.
 fn parse_disposition(
-    state: &RecordsApiState,
-    body: &Value,
+    state: &ApiState,
+    body: DispositionBody,
     by: &str,
-) -> Result<Disposition, RecordsError> {
-    let allowed = ["category", "kecamatan", "kelurahan", "notes"];
-    if let Some(k) = body
-        .as_object()
-        .and_then(|o| o.keys().find(|k| !allowed.contains(&k.as_str())))
-    {
-        return Err(RecordsError::field(k, "unknown field"));
-    }
-    let id =
-        opt_str(body, "category")?.ok_or_else(|| RecordsError::field("category", "required"))?;
+) -> Result<Disposition, ApiError> {
+    let id = body.category;
     let category = state
         .categories
         .iter()
         .find(|c| c.id == id)
-        .ok_or_else(|| RecordsError::field("category", format!("unknown category {id:?}")))?;
-    let kecamatan = opt_str(body, "kecamatan")?;
-    if let Some(k) = kecamatan {
+        .ok_or_else(|| ApiError::field("category", format!("unknown category {id:?}")))?;
+    let kecamatan = body.kecamatan;
+    if let Some(k) = &kecamatan {
         if k != OUTSIDE && !state.places.kecamatan().any(|p| p == k) {
-            return Err(RecordsError::field(
+            return Err(ApiError::field(
                 "kecamatan",
                 format!("unknown kecamatan {k:?}"),
             ));
         }
     }
-    let kelurahan = opt_str(body, "kelurahan")?;
-    if let Some(l) = kelurahan {
-        let kec =
-            kecamatan.ok_or_else(|| RecordsError::field("kecamatan", "required with kelurahan"))?;
+    let kelurahan = body.kelurahan;
+    if let Some(l) = &kelurahan {
+        let kec = (kecamatan.as_deref())
+            .ok_or_else(|| ApiError::field("kecamatan", "required with kelurahan"))?;
         if !state.places.kelurahan_of(kec).any(|p| p == l) {
-            return Err(RecordsError::field(
+            return Err(ApiError::field(
                 "kelurahan",
                 format!("{l:?} is not in {kec:?}"),
             ));
         }
     }
-    let notes = opt_str(body, "notes")?.unwrap_or_default();
+    let notes = body.notes.unwrap_or_default();
     if notes.chars().count() > MAX_NOTES {
-        return Err(RecordsError::field(
+        return Err(ApiError::field(
             "notes",
             format!("longer than {MAX_NOTES} characters"),
         ));
@@ -202,36 +225,32 @@ fn parse_disposition(
     Ok(Disposition {
         category: category.id.clone(),
         mark: mark_of(category),
-        kecamatan: kecamatan.map(str::to_owned),
-        kelurahan: kelurahan.map(str::to_owned),
-        notes: notes.to_owned(),
+        kecamatan,
+        kelurahan,
+        notes,
         by: by.to_owned(),
         at: (state.clock)(),
     })
 }
 
-async fn dispose(
-    State(state): State<RecordsApiState>,
-    who: Session,
-    Path(id): Path<String>,
-    body: axum::body::Bytes,
-) -> Result<Json<Value>, RecordsError> {
+pub(super) async fn dispose(
+    State(state): State<ApiState>,
+    who: Principal,
+    id: Result<Path<String>, PathRejection>,
+    bytes: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Path(id) = id?;
     let record = state
         .store
         .get(id.clone())
         .await?
-        .ok_or(RecordsError::NotFound)?;
-    match who.role {
-        Role::Supervisor => {}
-        Role::Seat if who.seat.is_some() && record.seat == who.seat => {}
-        Role::Seat => {
-            return Err(RecordsError::Forbidden(
-                "a seat disposes only its own calls",
-            ))
+        .ok_or(ApiError::NotFound)?;
+    if let Some(own) = own_seat(&who)? {
+        if record.seat.as_deref() != Some(own) {
+            return Err(ApiError::Forbidden("a seat disposes only its own calls"));
         }
-        Role::Analyst => return Err(RecordsError::Forbidden("analysts cannot dispose calls")),
     }
-    let d = parse_disposition(&state, &json_body(&body)?, &who.name)?;
+    let d = parse_disposition(&state, body(&bytes?)?, &who.name)?;
     let record = state.store.dispose(id.clone(), d).await?;
     let history = state.store.dispositions(id).await?;
     Ok(Json(json!({ "call": record, "dispositions": history })))

@@ -1,115 +1,27 @@
 //! The records API through `oneshot`: logins and expiry, validation, permissions, analytics.
-use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
-use http_body_util::BodyExt;
-use serde_json::{json, Value};
-use tower::ServiceExt;
+use axum::http::StatusCode;
+use serde_json::json;
 
-use super::accounts::{new_account, Sessions};
-use super::*;
-use crate::analytics::Analytics;
-use crate::config::default_categories;
-use crate::location::Places;
-use crate::store::{CallStore, CallUpdate, MemoryStore, Role, StoreHandle, Timestamp};
-
-const T0: i64 = 1_793_491_200_000; // 2026-11-01T00:00:00Z
-
-struct App {
-    state: RecordsApiState,
-    now: Arc<AtomicI64>,
-}
-
-fn app() -> App {
-    let store = Arc::new(MemoryStore::new());
-    let accounts = [
-        ("budi", Role::Seat, Some("seat1")),
-        ("sari", Role::Seat, Some("seat2")),
-        ("sup", Role::Supervisor, None),
-        ("ana", Role::Analyst, None),
-    ];
-    for (name, role, seat) in accounts {
-        store
-            .put_account(&new_account(name, role, seat, &format!("pw-{name}")).unwrap())
-            .unwrap();
-    }
-    for (id, seat, caller) in [("c1", "seat1", "0811"), ("c2", "seat2", "0822")] {
-        let received = CallUpdate::Received {
-            at: Timestamp::from_ms(T0),
-            caller: Some(caller.into()),
-            display_name: None,
-            trunk: "t".into(),
-            sip_call_id: id.into(),
-        };
-        store.record_event(id, received).unwrap();
-        let answered = CallUpdate::Answered {
-            at: Timestamp::from_ms(T0 + 9000),
-            seat: seat.into(),
-        };
-        store.record_event(id, answered).unwrap();
-    }
-    let now = Arc::new(AtomicI64::new(T0 + 3_600_000));
-    let clock_now = Arc::clone(&now);
-    let state = RecordsApiState {
-        store: StoreHandle::new(store),
-        sessions: Arc::new(Sessions::new(3600)),
-        places: Arc::new(Places::cirebon().unwrap()),
-        categories: Arc::new(default_categories()),
-        analytics: Arc::new(Analytics::new(7, default_categories(), 10)),
-        clock: Arc::new(move || Timestamp::from_ms(clock_now.load(Ordering::SeqCst))),
-    };
-    App { state, now }
-}
-
-impl App {
-    async fn call(
-        &self,
-        method: &str,
-        uri: &str,
-        token: Option<&str>,
-        body: &str,
-    ) -> (StatusCode, Value, String) {
-        let mut req = Request::builder().method(method).uri(uri);
-        if let Some(t) = token {
-            req = req.header("authorization", format!("Bearer {t}"));
-        }
-        let req = req.body(Body::from(body.to_owned())).unwrap();
-        let resp = routes(self.state.clone()).oneshot(req).await.unwrap();
-        let status = resp.status();
-        let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-        let text = String::from_utf8_lossy(&bytes).into_owned();
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::Null),
-            text,
-        )
-    }
-
-    async fn login(&self, name: &str) -> String {
-        let body = json!({ "name": name, "password": format!("pw-{name}") }).to_string();
-        let (status, v, _) = self.call("POST", "/api/login", None, &body).await;
-        assert_eq!(status, StatusCode::OK, "{v}");
-        v["token"].as_str().unwrap().to_owned()
-    }
-}
+use super::test_app::{app, KEY_ANALYST, T0};
+use crate::store::Timestamp;
 
 #[tokio::test]
 async fn login_issues_expiring_tokens() {
     let app = app();
     let bad = json!({ "name": "budi", "password": "nope" }).to_string();
     assert_eq!(
-        app.call("POST", "/api/login", None, &bad).await.0,
+        app.call3("POST", "/api/login", None, &bad).await.0,
         StatusCode::UNAUTHORIZED
     );
     let ghost = json!({ "name": "nobody", "password": "x" }).to_string();
     assert_eq!(
-        app.call("POST", "/api/login", None, &ghost).await.0,
+        app.call3("POST", "/api/login", None, &ghost).await.0,
         StatusCode::UNAUTHORIZED
     );
     let (status, v, _) = app
-        .call("POST", "/api/login", None, r#"{"name":"budi"}"#)
+        .call3("POST", "/api/login", None, r#"{"name":"budi"}"#)
         .await;
     assert_eq!(
         (status, v["field"].as_str()),
@@ -118,20 +30,20 @@ async fn login_issues_expiring_tokens() {
     let token = app.login("budi").await;
     assert_eq!(token.len(), 64);
     assert_eq!(
-        app.call("GET", "/api/calls", Some(&token), "").await.0,
+        app.call3("GET", "/api/calls", Some(&token), "").await.0,
         StatusCode::OK
     );
     assert_eq!(
-        app.call("GET", "/api/calls", None, "").await.0,
+        app.call3("GET", "/api/calls", None, "").await.0,
         StatusCode::UNAUTHORIZED
     );
     assert_eq!(
-        app.call("GET", "/api/calls", Some("f00"), "").await.0,
+        app.call3("GET", "/api/calls", Some("f00"), "").await.0,
         StatusCode::UNAUTHORIZED
     );
     app.now.fetch_add(3_600_000, Ordering::SeqCst); // the 1 h ttl is over
     assert_eq!(
-        app.call("GET", "/api/calls", Some(&token), "").await.0,
+        app.call3("GET", "/api/calls", Some(&token), "").await.0,
         StatusCode::UNAUTHORIZED
     );
 }
@@ -156,7 +68,7 @@ async fn dispositions_validate_and_name_the_field() {
         (r#"{"category":"pln","colour":"red"}"#, "colour"),
     ];
     for (body, field) in cases {
-        let (status, v, _) = app.call("POST", uri, Some(&t), body).await;
+        let (status, v, _) = app.call3("POST", uri, Some(&t), body).await;
         assert_eq!(
             (status, v["field"].as_str()),
             (StatusCode::BAD_REQUEST, Some(field)),
@@ -165,23 +77,23 @@ async fn dispositions_validate_and_name_the_field() {
     }
     let long = json!({ "category": "pln", "notes": "x".repeat(5000) }).to_string();
     assert_eq!(
-        app.call("POST", uri, Some(&t), &long).await.1["field"],
+        app.call3("POST", uri, Some(&t), &long).await.1["field"],
         "notes"
     );
     let (status, v, _) = app
-        .call("GET", "/api/calls?since=yesterday", Some(&t), "")
+        .call3("GET", "/api/calls?since=yesterday", Some(&t), "")
         .await;
     assert_eq!(
         (status, v["field"].as_str()),
         (StatusCode::BAD_REQUEST, Some("since"))
     );
-    let (status, v, _) = app.call("GET", "/api/calls?sort=x", Some(&t), "").await;
+    let (status, v, _) = app.call3("GET", "/api/calls?sort=x", Some(&t), "").await;
     assert_eq!(
         (status, v["field"].as_str()),
         (StatusCode::BAD_REQUEST, Some("sort"))
     );
     assert_eq!(
-        app.call("POST", "/api/calls/zz/disposition", Some(&t), "{}")
+        app.call3("POST", "/api/calls/zz/disposition", Some(&t), "{}")
             .await
             .0,
         StatusCode::NOT_FOUND
@@ -199,13 +111,13 @@ async fn seats_dispose_own_calls_supervisors_correct_any() {
     let body =
         r#"{"category":"prank","kecamatan":"Kesambi","kelurahan":"Drajat","notes":"laughing"}"#;
     let (status, v, _) = app
-        .call("POST", "/api/calls/c1/disposition", Some(&budi), body)
+        .call3("POST", "/api/calls/c1/disposition", Some(&budi), body)
         .await;
     assert_eq!(status, StatusCode::OK, "{v}");
     assert_eq!(v["call"]["kecamatan"], "Kesambi");
     assert_eq!(v["call"]["disposition"]["by"], "budi");
     let (status, _, _) = app
-        .call("POST", "/api/calls/c2/disposition", Some(&budi), body)
+        .call3("POST", "/api/calls/c2/disposition", Some(&budi), body)
         .await;
     assert_eq!(
         status,
@@ -213,15 +125,15 @@ async fn seats_dispose_own_calls_supervisors_correct_any() {
         "c2 rang seat2, not budi's seat1"
     );
     let (status, _, _) = app
-        .call("POST", "/api/calls/c1/disposition", Some(&ana), body)
+        .call3("POST", "/api/calls/c1/disposition", Some(&ana), body)
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let fix = r#"{"category":"ghost","notes":"no voice on the recording"}"#;
     let (status, v, _) = app
-        .call("POST", "/api/calls/c1/disposition", Some(&sup), fix)
+        .call3("POST", "/api/calls/c1/disposition", Some(&sup), fix)
         .await;
     assert_eq!(status, StatusCode::OK, "{v}");
-    let (_, v, _) = app.call("GET", "/api/calls/c1", Some(&ana), "").await;
+    let (_, v, _) = app.call3("GET", "/api/calls/c1", Some(&ana), "").await;
     assert_eq!(v["call"]["disposition"]["category"], "ghost");
     let history: Vec<&str> = v["dispositions"]
         .as_array()
@@ -235,7 +147,7 @@ async fn seats_dispose_own_calls_supervisors_correct_any() {
         "a correction without a place keeps it"
     );
     let (_, v, _) = app
-        .call(
+        .call3(
             "GET",
             "/api/calls?category=ghost&kecamatan=Kesambi",
             Some(&budi),
@@ -265,7 +177,7 @@ async fn analytics_json_csv_and_categories() {
         app.login("sup").await,
         app.login("ana").await,
     );
-    app.call(
+    app.call3(
         "POST",
         "/api/calls/c1/disposition",
         Some(&budi),
@@ -273,16 +185,16 @@ async fn analytics_json_csv_and_categories() {
     )
     .await;
     let uri = "/api/analytics/summary?since=2026-11-01&until=2026-11-02&by=kecamatan,category";
-    let (status, v, _) = app.call("GET", uri, Some(&ana), "").await;
+    let (status, v, _) = app.call3("GET", uri, Some(&ana), "").await;
     assert_eq!(status, StatusCode::OK, "{v}");
-    assert_eq!(v["total"], 2);
+    assert_eq!(v["total"], 3);
     assert_eq!(
         v["table"],
-        json!([{ "key": ["(unknown)", "(undisposed)"], "calls": 1 }, { "key": ["Kejaksan", "pln"], "calls": 1 }])
+        json!([{ "key": ["(unknown)", "(undisposed)"], "calls": 2 }, { "key": ["Kejaksan", "pln"], "calls": 1 }])
     );
     assert_eq!(v["top_callers"][0]["calls"], 1);
     let (status, _, csv) = app
-        .call(
+        .call3(
             "GET",
             &uri.replace("summary", "summary.csv"),
             Some(&sup),
@@ -292,21 +204,21 @@ async fn analytics_json_csv_and_categories() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
         csv,
-        "kecamatan,category,calls\r\n(unknown),(undisposed),1\r\nKejaksan,pln,1\r\n"
+        "kecamatan,category,calls\r\n(unknown),(undisposed),2\r\nKejaksan,pln,1\r\n"
     );
     assert_eq!(
-        app.call("GET", uri, Some(&budi), "").await.0,
+        app.call3("GET", uri, Some(&budi), "").await.0,
         StatusCode::FORBIDDEN
     );
     let (status, v, _) = app
-        .call("GET", "/api/analytics/summary?by=colour", Some(&ana), "")
+        .call3("GET", "/api/analytics/summary?by=colour", Some(&ana), "")
         .await;
     assert_eq!(
         (status, v["field"].as_str()),
         (StatusCode::BAD_REQUEST, Some("by"))
     );
     let (status, v, _) = app
-        .call(
+        .call3(
             "GET",
             "/api/analytics/summary?since=2026-12-01&until=2026-11-01",
             Some(&ana),
@@ -317,7 +229,67 @@ async fn analytics_json_csv_and_categories() {
         (status, v["field"].as_str()),
         (StatusCode::BAD_REQUEST, Some("since"))
     );
-    let (_, v, _) = app.call("GET", "/api/categories", Some(&budi), "").await;
+    let (_, v, _) = app.call3("GET", "/api/categories", Some(&budi), "").await;
     assert_eq!(v["categories"].as_array().unwrap().len(), 18);
     assert_eq!(v["categories"][14]["counts_as"], "prank");
+}
+
+fn ids(v: &serde_json::Value) -> Vec<&str> {
+    v["calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_seat_reads_only_its_own_and_queued_calls() {
+    let app = app();
+    let budi = app.login("budi").await;
+    let (status, v, _) = app.call3("GET", "/api/calls", Some(&budi), "").await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let mut seen = ids(&v);
+    seen.sort_unstable();
+    assert_eq!(
+        seen,
+        ["c1", "q1"],
+        "own call and the waiting one, not seat2's c2"
+    );
+    assert_eq!(
+        app.call3("GET", "/api/calls/c1", Some(&budi), "").await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.call3("GET", "/api/calls/q1", Some(&budi), "").await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.call3("GET", "/api/calls/c2", Some(&budi), "").await.0,
+        StatusCode::FORBIDDEN
+    );
+    // No search by caller number, no peeking at another seat.
+    for uri in ["/api/calls?caller=0822", "/api/calls?seat=seat2"] {
+        assert_eq!(
+            app.call3("GET", uri, Some(&budi), "").await.0,
+            StatusCode::FORBIDDEN,
+            "{uri}"
+        );
+    }
+    let (_, v, _) = app
+        .call3("GET", "/api/calls?seat=seat1", Some(&budi), "")
+        .await;
+    let mut seen = ids(&v);
+    seen.sort_unstable();
+    assert_eq!(seen, ["c1", "q1"], "own calls and the waiting one");
+    // A supervisor, an analyst and an analyst key read everything and may search.
+    let sup = app.login("sup").await;
+    for t in [sup.as_str(), KEY_ANALYST] {
+        let (_, v, _) = app.call3("GET", "/api/calls", Some(t), "").await;
+        assert_eq!(ids(&v).len(), 3);
+        let (_, v, _) = app
+            .call3("GET", "/api/calls?caller=0822", Some(t), "")
+            .await;
+        assert_eq!(ids(&v), ["c2"]);
+    }
 }

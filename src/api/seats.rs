@@ -53,10 +53,7 @@ pub(super) async fn resume(
 /// The pause reason of a body: empty body or no `reason` → the default; otherwise trimmed,
 /// non-empty, at most [`MAX_REASON`] characters, no control characters.
 fn reason(body: &[u8]) -> Result<String, ApiError> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(DEFAULT_REASON.to_owned());
-    }
-    let Json(parsed) = Json::<PauseBody>::from_bytes(body)?;
+    let parsed: PauseBody = super::body(body)?;
     let Some(reason) = parsed.reason else {
         return Ok(DEFAULT_REASON.to_owned());
     };

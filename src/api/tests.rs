@@ -1,105 +1,75 @@
-//! Router tests with `oneshot` (no socket), and one real-socket test.
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
-
+//! Seats, queue, auth model and Host check through `oneshot`, and one real-socket test.
 use axum::body::Body;
-use axum::http::{header, Method, Request, StatusCode};
-use http_body_util::BodyExt;
+use axum::http::{header, Request, StatusCode};
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tower::ServiceExt;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
 
-use super::*;
-use crate::routing::{AcdSettings, CallClass, RingOutcome, SeatSpec};
+use super::auth::{Access, ROUTES};
+use super::test_app::{app, App, KEY_ANALYST, KEY_SUP};
 
-const TOKEN: &str = "s3cret-token";
-
-/// Seats `a` (available), `b` (on call `c1`), `c` (unregistered); call `c2` waiting.
-fn acd() -> Arc<Mutex<Acd>> {
-    let now = Instant::now();
-    let settings = AcdSettings::from_config(&crate::config::RoutingConfig::default());
-    let seats = ["a", "b", "c"]
-        .map(|name| SeatSpec {
-            name: name.into(),
-            static_contact: None,
-        })
-        .to_vec();
-    let mut acd = Acd::new(now, settings, seats);
-    acd.set_registration(now, "b", true, true);
-    acd.set_registration(now + Duration::from_secs(1), "a", true, true);
-    acd.enqueue(now, "c1", CallClass::Unscreened, "081200000001");
-    let ring = acd.poll_assignment(now).expect("b is idle longest");
-    acd.ring_result(now, &ring.call, &ring.seat, RingOutcome::Answered);
-    acd.pause(now, "a", "setup").unwrap();
-    acd.enqueue(now, "c2", CallClass::Speaking, "081200000002");
-    acd.resume(now, "a").unwrap();
-    Arc::new(Mutex::new(acd))
-}
-
-fn app() -> Router {
-    router(ApiState::new(&Secret::new(TOKEN), acd()))
-}
-
-fn request(method: Method, uri: &str, token: Option<&str>, body: &str) -> Request<Body> {
-    let mut req = Request::builder().method(method).uri(uri);
-    if let Some(token) = token {
-        req = req.header(header::AUTHORIZATION, format!("Bearer {token}"));
-    }
-    if !body.is_empty() {
-        req = req.header(header::CONTENT_TYPE, "application/json");
-    }
-    req.body(Body::from(body.to_owned())).unwrap()
-}
-
-async fn send(app: &Router, req: Request<Body>) -> (StatusCode, Value) {
-    let resp = app.clone().oneshot(req).await.unwrap();
-    let status = resp.status();
-    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-    let value = serde_json::from_slice(&bytes)
-        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
-    (status, value)
-}
-
-async fn post(app: &Router, uri: &str, body: &str) -> (StatusCode, Value) {
-    send(app, request(Method::POST, uri, Some(TOKEN), body)).await
+async fn post(app: &App, uri: &str, body: &str) -> (StatusCode, Value) {
+    let a = app.call("POST", uri, Some(KEY_SUP), body).await;
+    (a.status, a.json)
 }
 
 #[tokio::test]
 async fn health_needs_no_token() {
-    let (status, body) = send(&app(), request(Method::GET, "/health", None, "")).await;
-    assert_eq!((status, body), (StatusCode::OK, json!("ok")));
+    let a = app().call("GET", "/health", None, "").await;
+    assert_eq!((a.status, a.text.as_str()), (StatusCode::OK, "ok"));
 }
 
 #[tokio::test]
-async fn api_routes_need_the_bearer_token() {
+async fn api_routes_need_a_token() {
     let app = app();
-    for uri in ["/api/seats", "/api/queue"] {
+    for uri in ["/api/seats", "/api/queue", "/api/calls", "/api/me"] {
         for token in [None, Some("wrong"), Some("")] {
-            let resp = app
-                .clone()
-                .oneshot(request(Method::GET, uri, token, ""))
-                .await
-                .unwrap();
-            assert_eq!(resp.status(), StatusCode::UNAUTHORIZED, "{uri} {token:?}");
-            assert_eq!(resp.headers()[header::WWW_AUTHENTICATE], "Bearer");
+            let a = app.call("GET", uri, token, "").await;
+            assert_eq!(a.status, StatusCode::UNAUTHORIZED, "{uri} {token:?}");
+            assert_eq!(a.headers[header::WWW_AUTHENTICATE], "Bearer");
+            assert_eq!(a.json, json!({"error": "unauthorized"}));
         }
     }
-    let (status, body) = send(&app, request(Method::POST, "/api/seats/a/pause", None, "")).await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED);
-    assert_eq!(body, json!({"error": "missing or wrong bearer token"}));
     let lower = Request::get("/api/seats")
-        .header(header::AUTHORIZATION, format!("bearer {TOKEN}"))
+        .header(header::HOST, "localhost")
+        .header(header::AUTHORIZATION, format!("bearer {KEY_SUP}"))
         .body(Body::empty())
         .unwrap();
-    assert_eq!(send(&app, lower).await.0, StatusCode::OK);
+    assert_eq!(app.send(lower).await.status, StatusCode::OK);
 }
 
 #[tokio::test]
-async fn seats_and_queue_as_json() {
+async fn every_declared_route_is_routed_and_guarded() {
     let app = app();
-    let (status, seats) = send(&app, request(Method::GET, "/api/seats", Some(TOKEN), "")).await;
-    assert_eq!(status, StatusCode::OK);
+    for (method, path, access) in ROUTES {
+        let uri = path.replace("{name}", "a").replace("{id}", "c1");
+        let a = app.call(method.as_str(), &uri, None, "").await;
+        match access {
+            // Routed and guarded: the table was consulted (a missing route is a 404).
+            Access::Roles(_) => assert_eq!(a.status, StatusCode::UNAUTHORIZED, "{method} {path}"),
+            Access::Public => assert!(
+                ![StatusCode::NOT_FOUND, StatusCode::UNAUTHORIZED].contains(&a.status),
+                "{method} {path}: {}",
+                a.status
+            ),
+        }
+    }
+    let a = app.call("GET", "/api/nothing", Some(KEY_SUP), "").await;
+    assert_eq!(
+        (a.status, a.json),
+        (StatusCode::NOT_FOUND, json!({"error": "not found"}))
+    );
+}
+
+#[tokio::test]
+async fn a_supervisor_login_reads_seats_and_queue() {
+    let app = app();
+    let token = app.login("sup").await;
+    let seats = app.call("GET", "/api/seats", Some(&token), "").await;
+    assert_eq!(seats.status, StatusCode::OK, "{}", seats.text);
     let states: Vec<(&str, &str)> = seats
+        .json
         .as_array()
         .unwrap()
         .iter()
@@ -109,16 +79,60 @@ async fn seats_and_queue_as_json() {
         states,
         [("a", "available"), ("b", "on_call"), ("c", "unreachable")]
     );
-    assert_eq!(seats[1]["call"], "c1");
-    assert_eq!(seats[0]["static"], false);
+    assert_eq!(seats.json[1]["call"], "c1");
+    assert_eq!(seats.json[0]["static"], false);
 
-    let (status, queue) = send(&app, request(Method::GET, "/api/queue", Some(TOKEN), "")).await;
-    assert_eq!(status, StatusCode::OK);
-    assert_eq!(queue[0]["call"], "c2");
-    assert_eq!(queue[0]["caller"], "081200000002");
-    assert_eq!(queue[0]["class"], "speaking");
-    assert_eq!(queue[0]["effective_class"], "speaking");
-    assert_eq!(queue[0]["position"], 1);
+    let queue = app.call("GET", "/api/queue", Some(&token), "").await;
+    assert_eq!(queue.status, StatusCode::OK);
+    assert_eq!(queue.json[0]["call"], "q1");
+    assert_eq!(queue.json[0]["caller"], "081200000002");
+    assert_eq!(queue.json[0]["class"], "speaking");
+    assert_eq!(queue.json[0]["position"], 1);
+    // The same login may pause a seat.
+    let a = app
+        .call("POST", "/api/seats/a/pause", Some(&token), "")
+        .await;
+    assert_eq!(
+        (a.status, a.json["state"].as_str()),
+        (StatusCode::OK, Some("paused"))
+    );
+}
+
+#[tokio::test]
+async fn an_analyst_key_cannot_pause_a_seat() {
+    let app = app();
+    let a = app
+        .call("POST", "/api/seats/a/pause", Some(KEY_ANALYST), "")
+        .await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN, "{}", a.text);
+    assert!(
+        a.json["error"].as_str().unwrap().starts_with("forbidden"),
+        "{}",
+        a.text
+    );
+    assert_eq!(
+        app.call("POST", "/api/seats/a/resume", Some(KEY_ANALYST), "")
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    // Nothing changed, and the analyst may still read.
+    let seats = app.call("GET", "/api/seats", Some(KEY_ANALYST), "").await;
+    assert_eq!(
+        (seats.status, &seats.json[0]["state"]),
+        (StatusCode::OK, &json!("available"))
+    );
+    // An analyst login and a seat login are refused alike.
+    for who in ["ana", "budi"] {
+        let t = app.login(who).await;
+        let a = app.call("POST", "/api/seats/a/pause", Some(&t), "").await;
+        assert_eq!(a.status, StatusCode::FORBIDDEN, "{who}");
+    }
+    let me = app.call("GET", "/api/me", Some(KEY_ANALYST), "").await;
+    assert_eq!(
+        me.json,
+        json!({"name": "bi", "role": "analyst", "seat": null, "via": "key"})
+    );
 }
 
 #[tokio::test]
@@ -168,7 +182,7 @@ async fn pausing_a_seat_on_a_call_waits_for_the_call() {
 }
 
 #[tokio::test]
-async fn unknown_seat_and_route_are_404() {
+async fn unknown_seat_is_404() {
     let app = app();
     let (status, body) = post(&app, "/api/seats/zz/pause", "").await;
     assert_eq!(
@@ -182,36 +196,68 @@ async fn unknown_seat_and_route_are_404() {
         post(&app, "/api/seats/zz/resume", "").await.0,
         StatusCode::NOT_FOUND
     );
-    let (status, body) = send(&app, request(Method::GET, "/api/nothing", Some(TOKEN), "")).await;
-    assert_eq!(
-        (status, body),
-        (StatusCode::NOT_FOUND, json!({"error": "not found"}))
-    );
 }
 
 #[tokio::test]
-async fn bad_pause_bodies_are_400_with_a_reason() {
+async fn bad_pause_bodies_are_400_with_a_field() {
     let app = app();
     let long = format!(r#"{{"reason": "{}"}}"#, "x".repeat(201));
     let cases = [
-        ("{not json", None),
-        (r#"{"reason": 5}"#, None),
-        (r#"{"why": "x"}"#, None),
-        ("[1, 2]", None),
-        (r#"{"reason": "   "}"#, Some("reason")),
-        (r#"{"reason": "a\u0007b"}"#, Some("reason")),
-        (long.as_str(), Some("reason")),
+        ("{not json", "body"),
+        (r#"{"reason": 5}"#, "reason"),
+        (r#"{"why": "x"}"#, "why"),
+        ("[1, 2]", "body"),
+        (r#"{"reason": "x"} trailing"#, "body"),
+        (r#"{"reason": "   "}"#, "reason"),
+        (r#"{"reason": "a\u0007b"}"#, "reason"),
+        (long.as_str(), "reason"),
     ];
     for (body, field) in cases {
         let (status, answer) = post(&app, "/api/seats/a/pause", body).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
         assert!(!answer["error"].as_str().unwrap().is_empty(), "{body}");
-        assert_eq!(answer.get("field").and_then(Value::as_str), field, "{body}");
+        assert_eq!(answer["field"].as_str(), Some(field), "{body}: {answer}");
     }
-    let (status, seat) = send(&app, request(Method::GET, "/api/seats", Some(TOKEN), "")).await;
+    let seats = app.call("GET", "/api/seats", Some(KEY_SUP), "").await;
+    assert_eq!(seats.json[0]["state"], "available");
+}
+
+#[tokio::test]
+async fn host_header_must_name_this_api() {
+    let app = app();
+    for host in [
+        "localhost",
+        "LOCALHOST:8112",
+        "127.0.0.1:8112",
+        "[::1]:8112",
+    ] {
+        let req = Request::get("/health")
+            .header(header::HOST, host)
+            .body(Body::empty())
+            .unwrap();
+        assert_eq!(app.send(req).await.status, StatusCode::OK, "{host}");
+    }
+    // DNS rebinding: the browser sends the attacker's name, even with a good token.
+    for host in [
+        "evil.example",
+        "evil.example:8112",
+        "127.0.0.1.evil.example",
+        "localhost:9999",
+    ] {
+        let req = Request::get("/api/seats")
+            .header(header::HOST, host)
+            .header(header::AUTHORIZATION, format!("Bearer {KEY_SUP}"))
+            .body(Body::empty())
+            .unwrap();
+        let a = app.send(req).await;
+        assert_eq!(a.status, StatusCode::MISDIRECTED_REQUEST, "{host}");
+        assert!(a.json["error"].as_str().unwrap().contains("misdirected"));
+    }
+    let req = Request::get("/health").body(Body::empty()).unwrap();
+    let a = app.send(req).await;
     assert_eq!(
-        (status, &seat[0]["state"]),
-        (StatusCode::OK, &json!("available"))
+        (a.status, a.json["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("host"))
     );
 }
 
@@ -220,11 +266,17 @@ async fn serves_on_a_real_socket_and_shuts_down() {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let shutdown = CancellationToken::new();
-    let server = tokio::spawn(serve(listener, app(), shutdown.clone()));
+    let limits = super::listener::Limits::from_config(&crate::config::ApiConfig::default());
+    let server = tokio::spawn(super::listener::serve(
+        listener,
+        app().router,
+        limits,
+        shutdown.clone(),
+    ));
 
     let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
     let req = format!(
-        "GET /api/seats HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {TOKEN}\r\nConnection: close\r\n\r\n"
+        "GET /api/seats HTTP/1.1\r\nHost: 127.0.0.1:8112\r\nAuthorization: Bearer {KEY_SUP}\r\nConnection: close\r\n\r\n"
     );
     stream.write_all(req.as_bytes()).await.unwrap();
     let mut answer = String::new();

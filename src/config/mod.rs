@@ -13,12 +13,14 @@
 //! Environment overrides: `SIAGA__SIP__LISTEN=127.0.0.1:15060`,
 //! `SIAGA__REGISTRAR__LOCKOUT_FAILURES=3`; list keys (`sip.also_listen`, `trunk.allow`,
 //! `registrar.algorithms`) take a comma-separated value. `[[seats]]` and `[[categories]]` can only be set in the file.
+mod api;
 mod calls;
 mod env;
 mod error;
 mod records;
 mod registrar;
 mod screening;
+pub mod secrets;
 mod sections;
 mod sip;
 mod types;
@@ -31,6 +33,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+pub use api::{ApiConfig, ApiKey, DEFAULT_API_TOKEN, LEGACY_TOKEN_KEY};
 pub use calls::{MediaConfig, RoutingConfig};
 pub use error::{ConfigError, Origin, ValidationError};
 pub use records::{
@@ -38,7 +41,7 @@ pub use records::{
 };
 pub use registrar::{DigestAlgorithm, RegistrarConfig, Seat};
 pub use screening::{GhostAction, ScreeningConfig};
-pub use sections::{ApiConfig, LogConfig, StoreConfig, DEFAULT_API_TOKEN};
+pub use sections::{LogConfig, StoreConfig};
 pub use sip::{SipConfig, TrunkConfig};
 pub use types::{Cidr, CidrError, Secret};
 
@@ -169,6 +172,7 @@ impl Config {
         self.accounts.validate()?;
         records::validate_categories(&self.categories)?;
         self.log.validate()?;
+        secrets::validate(self)?;
         Ok(())
     }
 

@@ -179,16 +179,47 @@ pub struct AccountsConfig {
     /// Seconds a login token stays valid (a shift is 12 hours).
     #[serde(default = "default_token_ttl_s")]
     pub token_ttl_s: u64,
+    /// Argon2 checks run at once (each holds about 19 MiB while it runs); further logins
+    /// wait in a queue, so memory stays bounded however many arrive (1 to 16).
+    #[serde(default = "default_login_workers")]
+    pub login_workers: usize,
+    /// Logins that may wait for a worker; beyond that a login gets 503 (1 to 65536).
+    #[serde(default = "default_login_queue")]
+    pub login_queue: usize,
+    /// Failed logins from one address, or for one account name, that are free; each
+    /// further failure doubles the wait before the next attempt is checked (1 to 100).
+    #[serde(default = "default_backoff_after")]
+    pub backoff_after: u32,
+    /// The longest back-off wait, seconds (1 to 3600). Failures are forgotten after
+    /// twice this long without one.
+    #[serde(default = "default_backoff_max_s")]
+    pub backoff_max_s: u64,
 }
 
 fn default_token_ttl_s() -> u64 {
     12 * 3600
+}
+fn default_login_workers() -> usize {
+    2
+}
+fn default_login_queue() -> usize {
+    1024
+}
+fn default_backoff_after() -> u32 {
+    3
+}
+fn default_backoff_max_s() -> u64 {
+    60
 }
 
 impl Default for AccountsConfig {
     fn default() -> Self {
         AccountsConfig {
             token_ttl_s: default_token_ttl_s(),
+            login_workers: default_login_workers(),
+            login_queue: default_login_queue(),
+            backoff_after: default_backoff_after(),
+            backoff_max_s: default_backoff_max_s(),
         }
     }
 }
@@ -198,6 +229,28 @@ impl AccountsConfig {
         if !(60..=7 * 86_400).contains(&self.token_ttl_s) {
             let why = "must be between 60 and 604800 seconds";
             return Err(ValidationError::new("accounts.token_ttl_s", why));
+        }
+        if !(1..=16).contains(&self.login_workers) {
+            return Err(ValidationError::new(
+                "accounts.login_workers",
+                "must be 1 to 16",
+            ));
+        }
+        if !(1..=65_536).contains(&self.login_queue) {
+            return Err(ValidationError::new(
+                "accounts.login_queue",
+                "must be 1 to 65536",
+            ));
+        }
+        if !(1..=100).contains(&self.backoff_after) {
+            return Err(ValidationError::new(
+                "accounts.backoff_after",
+                "must be 1 to 100",
+            ));
+        }
+        if !(1..=3600).contains(&self.backoff_max_s) {
+            let why = "must be between 1 and 3600 seconds";
+            return Err(ValidationError::new("accounts.backoff_max_s", why));
         }
         Ok(())
     }

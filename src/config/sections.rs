@@ -1,52 +1,9 @@
-//! The small sections: `[api]`, `[store]`, `[log]`.
-use std::net::SocketAddr;
+//! The small sections: `[store]`, `[log]`.
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use super::types::Secret;
 use super::ValidationError;
-
-/// `[api]`: the HTTP API and dashboard.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ApiConfig {
-    /// Address of the HTTP listener.
-    #[serde(default = "default_api_listen")]
-    pub listen: SocketAddr,
-    /// Bearer token required by the API (secret; printed as `***`).
-    #[serde(default = "default_token")]
-    pub token: Secret,
-}
-
-fn default_api_listen() -> SocketAddr {
-    SocketAddr::from(([127, 0, 0, 1], 8112))
-}
-
-/// The placeholder token; `siaga run` warns when it is still in use.
-pub const DEFAULT_API_TOKEN: &str = "change-me";
-
-fn default_token() -> Secret {
-    Secret::new(DEFAULT_API_TOKEN)
-}
-
-impl Default for ApiConfig {
-    fn default() -> Self {
-        ApiConfig {
-            listen: default_api_listen(),
-            token: default_token(),
-        }
-    }
-}
-
-impl ApiConfig {
-    pub(super) fn validate(&self) -> Result<(), ValidationError> {
-        if self.token.is_empty() {
-            return Err(ValidationError::new("api.token", "must not be empty"));
-        }
-        Ok(())
-    }
-}
 
 /// `[store]`: where call records live.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

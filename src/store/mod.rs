@@ -156,6 +156,8 @@ pub enum Role {
     Supervisor,
     /// Reads calls and analytics.
     Analyst,
+    /// Everything a supervisor may, and account management.
+    Admin,
 }
 
 /// An API account. The password is only ever stored as an Argon2 PHC string.

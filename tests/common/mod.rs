@@ -164,6 +164,12 @@ impl Gateway {
         Self::start_limited(config, env, None)
     }
 
+    /// Like [`Gateway::start`] with soft AND hard open-files limits of `nofile`: the gateway
+    /// raises its soft limit to the hard one at start, so both are set to test the budget.
+    pub(crate) fn start_nofile(env: &[(&str, &str)], nofile: u64) -> Gateway {
+        Self::start_limited(&crate_dir().join("config/siaga.toml"), env, Some(nofile))
+    }
+
     /// Like [`Gateway::start_config`], with soft and hard open-files limits of `nofile`
     /// (through util-linux `prlimit`, which execs the gateway: the PID stays the gateway's).
     pub(crate) fn start_limited(
