@@ -1,5 +1,11 @@
-//! Where callers are: resolution of positions to the city's kecamatan and kelurahan.
-//! (AML, panic button and SIP Geolocation intake come later.)
+//! Where callers are: positions brought in by AML (SMS and HTTPS), SIP Geolocation
+//! (PIDF-LO) and the panic button, matched to calls and resolved to the city's kecamatan
+//! and kelurahan.
+pub mod aml;
+pub mod fix;
+pub mod phone;
 pub mod places;
 
+pub use fix::{Channel, Location, Method};
+pub use phone::{normalize, E164, PhoneError};
 pub use places::{Place, Places, PlacesError, OUTSIDE};
