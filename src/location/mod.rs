@@ -3,9 +3,10 @@
 //! and kelurahan.
 pub mod aml;
 pub mod fix;
+pub mod geoloc;
 pub mod phone;
 pub mod places;
 
 pub use fix::{Channel, Location, Method};
-pub use phone::{normalize, E164, PhoneError};
+pub use phone::{normalize, PhoneError, E164};
 pub use places::{Place, Places, PlacesError, OUTSIDE};

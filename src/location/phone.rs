@@ -149,7 +149,9 @@ mod tests {
     use super::*;
 
     fn n(s: &str) -> String {
-        normalize(s).map(|e| e.to_string()).unwrap_or_else(|e| format!("error: {e}"))
+        normalize(s)
+            .map(|e| e.to_string())
+            .unwrap_or_else(|e| format!("error: {e}"))
     }
 
     #[test]
@@ -192,15 +194,27 @@ mod tests {
         assert_eq!(normalize("112"), Err(PhoneError::TooShort { digits: 3 }));
         assert_eq!(normalize(""), Err(PhoneError::Empty));
         assert_eq!(normalize("tel:"), Err(PhoneError::Empty));
-        assert_eq!(normalize("sip:anonymous@x"), Err(PhoneError::NotDigit { found: 'a' }));
-        assert_eq!(normalize("0812+345"), Err(PhoneError::NotDigit { found: '+' }));
+        assert_eq!(
+            normalize("sip:anonymous@x"),
+            Err(PhoneError::NotDigit { found: 'a' })
+        );
+        assert_eq!(
+            normalize("0812+345"),
+            Err(PhoneError::NotDigit { found: '+' })
+        );
         assert_eq!(
             normalize("+1234567890123456"),
             Err(PhoneError::TooLong { digits: 16 })
         );
-        assert!(matches!(normalize("62812"), Err(PhoneError::TooShort { .. })));
+        assert!(matches!(
+            normalize("62812"),
+            Err(PhoneError::TooShort { .. })
+        ));
         assert!(normalize(&"9".repeat(10_000)).is_err());
-        assert!(normalize("0٣12345678").is_err(), "non-ASCII digits are refused");
+        assert!(
+            normalize("0٣12345678").is_err(),
+            "non-ASCII digits are refused"
+        );
     }
 
     #[test]

@@ -77,7 +77,8 @@ impl ElsReport {
                 "device_imsi" => r.imsi = digits(value),
                 "device_model" => r.device_model = text(value, 64),
                 other if r.other.len() < MAX_OTHER => {
-                    r.other.push((cut(other, 64).to_owned(), cut(value, 64).to_owned()));
+                    r.other
+                        .push((cut(other, 64).to_owned(), cut(value, 64).to_owned()));
                 }
                 _ => {}
             }
@@ -125,7 +126,9 @@ fn confidence(value: &str) -> Option<u8> {
 fn unix_ms(value: &str) -> Option<Timestamp> {
     let ms = value.parse::<i64>().ok()?;
     // Years 1970..=9999.
-    (0..=253_402_300_799_999).contains(&ms).then(|| Timestamp::from_ms(ms))
+    (0..=253_402_300_799_999)
+        .contains(&ms)
+        .then(|| Timestamp::from_ms(ms))
 }
 
 fn digits(value: &str) -> Option<String> {
@@ -135,8 +138,7 @@ fn digits(value: &str) -> Option<String> {
 
 /// A non-empty value without control characters, at most `max` bytes (cut on a char).
 fn text(value: &str, max: usize) -> Option<String> {
-    (!value.is_empty() && !value.chars().any(char::is_control))
-        .then(|| cut(value, max).to_owned())
+    (!value.is_empty() && !value.chars().any(char::is_control)).then(|| cut(value, max).to_owned())
 }
 
 fn cut(s: &str, max: usize) -> &str {

@@ -24,7 +24,10 @@ fn specification_example() {
     assert_eq!(r.device_model.as_deref(), Some("Motorola Nexus 6"));
     assert_eq!(r.imei.as_deref(), Some("355458061005220"));
     assert_eq!(r.imsi.as_deref(), Some("310260579377451"));
-    assert!(r.other.iter().any(|(k, v)| k == "location_floor" && v == "2"));
+    assert!(r
+        .other
+        .iter()
+        .any(|(k, v)| k == "location_floor" && v == "2"));
     let loc = r.location().expect("a fix");
     assert_eq!(loc.channel, Channel::AmlHttps);
     assert_eq!(loc.caller.as_deref(), Some("+1438101600"));
@@ -35,7 +38,10 @@ fn specification_example() {
 fn cirebon_report_with_national_number() {
     let body = b"v=3&emergency_number=112&source=call&time=1764800000000&location_latitude=-6.71251&location_longitude=108.55822&location_time=1764800001000&location_accuracy=12.5&location_source=wifi&location_confidence=68&device_number=081234567890&device_imei=356938035643809";
     let loc = ElsReport::parse(body).location().expect("fix");
-    assert_eq!((loc.lat, loc.lon, loc.accuracy_m), (-6.71251, 108.55822, Some(12.5)));
+    assert_eq!(
+        (loc.lat, loc.lon, loc.accuracy_m),
+        (-6.71251, 108.55822, Some(12.5))
+    );
     assert_eq!(loc.method, Method::Wifi);
     assert_eq!(loc.confidence_pct, Some(68), "a percentage is taken as one");
     assert_eq!(loc.caller.as_deref(), Some("081234567890"));

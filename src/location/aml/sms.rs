@@ -238,7 +238,10 @@ impl AmlSms {
 fn header(field: &str) -> Result<(u8, usize), AmlSmsError> {
     let (name, version) = field.split_once('=').ok_or(AmlSmsError::NotAml)?;
     let known = ["A\"ML", "AML", "A\u{201d}ML", "A\u{201c}ML"];
-    if !known.iter().any(|k| name.trim_start().eq_ignore_ascii_case(k)) {
+    if !known
+        .iter()
+        .any(|k| name.trim_start().eq_ignore_ascii_case(k))
+    {
         return Err(AmlSmsError::NotAml);
     }
     let header_chars = name.chars().count();
@@ -296,7 +299,9 @@ fn utc_compact(value: &str) -> Option<Timestamp> {
 fn unix_seconds(value: &str) -> Option<Timestamp> {
     let s = value.parse::<i64>().ok()?;
     // Years 1970..=9999; anything else is not a time a handset sends.
-    (0..=253_402_300_799).contains(&s).then(|| Timestamp::from_ms(s * 1000))
+    (0..=253_402_300_799)
+        .contains(&s)
+        .then(|| Timestamp::from_ms(s * 1000))
 }
 
 /// A digits-only identifier (IMSI, IMEI, MCC, MNC), at most 20 digits.

@@ -30,7 +30,10 @@ fn published_computed_location() {
     assert_eq!(sms.mnc.as_deref(), Some("15"));
     assert_eq!((sms.declared_length, sms.length), (Some(126), 127));
     let loc = sms.location(Some("+447700900123")).expect("a fix");
-    assert_eq!((loc.lat, loc.lon, loc.accuracy_m), (51.53321, -0.12601, Some(14.0)));
+    assert_eq!(
+        (loc.lat, loc.lon, loc.accuracy_m),
+        (51.53321, -0.12601, Some(14.0))
+    );
     assert_eq!(loc.channel, Channel::AmlSms);
     assert_eq!(loc.caller.as_deref(), Some("+447700900123"));
     assert_eq!(loc.imei.as_deref(), Some("123456789012345"));
@@ -68,11 +71,21 @@ fn version_2_keys() {
     assert_eq!(sms.version, 2);
     assert_eq!(sms.emergency_number.as_deref(), Some("911"));
     assert_eq!(sms.call_at, Some(Timestamp::from_ms(1_593_187_189_000)));
-    assert_eq!((sms.lat, sms.lon, sms.radius_m), (Some(37.42175), Some(-122.08461), Some(20.1)));
-    assert_eq!(sms.fixed_at, Some(Timestamp::from_ms(1_593_187_194_000)), "et + lt");
+    assert_eq!(
+        (sms.lat, sms.lon, sms.radius_m),
+        (Some(37.42175), Some(-122.08461), Some(20.1))
+    );
+    assert_eq!(
+        sms.fixed_at,
+        Some(Timestamp::from_ms(1_593_187_194_000)),
+        "et + lt"
+    );
     assert_eq!(sms.altitude_m, Some(-10.1));
     assert_eq!(sms.method, Method::Wifi);
-    assert_eq!((sms.mcc.as_deref(), sms.mnc.as_deref()), (Some("310"), Some("260")));
+    assert_eq!(
+        (sms.mcc.as_deref(), sms.mnc.as_deref()),
+        (Some("310"), Some("260"))
+    );
     assert_eq!(sms.declared_length, None, "ml is optional in v2");
     assert!(sms.location(None).is_some());
 }
@@ -86,7 +99,10 @@ fn version_2_unknown_radius_and_sentinel_time() {
     assert_eq!(sms.method, Method::Fused);
     assert!(matches!(
         AmlSms::parse("A\"ML=2;lo=-6.7,108.5;ml=99"),
-        Err(AmlSmsError::LengthMismatch { declared: 99, actual: 26 })
+        Err(AmlSmsError::LengthMismatch {
+            declared: 99,
+            actual: 26
+        })
     ));
 }
 
@@ -95,7 +111,9 @@ fn rd_n_keeps_the_position_without_radius() {
     let text = "A\"ML=1;lt=-6.72239;lg=+108.56389;rd=N;top=20261204101500;lc=68;pm=C;ml=73";
     let sms = AmlSms::parse(text).expect("parses");
     assert_eq!(sms.length, 73);
-    let loc = sms.location(None).expect("a position without radius is still one");
+    let loc = sms
+        .location(None)
+        .expect("a position without radius is still one");
     assert_eq!(loc.accuracy_m, None);
     assert_eq!(loc.method, Method::Cell);
 }
@@ -106,10 +124,16 @@ fn wrong_ml_is_refused() {
     let text = SPEC_NO_LOCATION.replace("ml=127", "ml=140");
     assert_eq!(
         AmlSms::parse(&text),
-        Err(AmlSmsError::LengthMismatch { declared: 140, actual: 127 })
+        Err(AmlSmsError::LengthMismatch {
+            declared: 140,
+            actual: 127
+        })
     );
     let text = SPEC_COMPUTED.replace("ml=126", "ml=12x");
-    assert!(matches!(AmlSms::parse(&text), Err(AmlSmsError::BadValue { key: "ml", .. })));
+    assert!(matches!(
+        AmlSms::parse(&text),
+        Err(AmlSmsError::BadValue { key: "ml", .. })
+    ));
     // Cut before ml (the field that says how long it is): truncated.
     let cut = &CIREBON[..CIREBON.find(";ml=").expect("has ml")];
     assert_eq!(AmlSms::parse(cut), Err(AmlSmsError::MissingLength));
@@ -118,7 +142,10 @@ fn wrong_ml_is_refused() {
 #[test]
 fn gateway_forms_of_the_header_and_trailing_newline() {
     let no_quote = CIREBON.replacen("A\"ML", "AML", 1);
-    assert!(AmlSms::parse(&no_quote).is_ok(), "quote dropped: still 127 as sent");
+    assert!(
+        AmlSms::parse(&no_quote).is_ok(),
+        "quote dropped: still 127 as sent"
+    );
     let curly = CIREBON.replacen('"', "\u{201d}", 1);
     assert!(AmlSms::parse(&curly).is_ok());
     assert!(AmlSms::parse(&format!("{CIREBON}\r\n")).is_ok());
@@ -142,15 +169,24 @@ fn not_aml_and_bad_versions() {
 #[test]
 fn malformed_position_is_an_error_other_fields_are_dropped() {
     let bad_lat = CIREBON.replace("lt=-6.71251", "lt=-6.7x251");
-    assert!(matches!(AmlSms::parse(&bad_lat), Err(AmlSmsError::BadValue { key: "lt", .. })));
+    assert!(matches!(
+        AmlSms::parse(&bad_lat),
+        Err(AmlSmsError::BadValue { key: "lt", .. })
+    ));
     let nan = CIREBON.replace("lt=-6.71251", "lt=NaN0000");
-    assert!(matches!(AmlSms::parse(&nan), Err(AmlSmsError::BadValue { key: "lt", .. })));
+    assert!(matches!(
+        AmlSms::parse(&nan),
+        Err(AmlSmsError::BadValue { key: "lt", .. })
+    ));
     let bad_time = CIREBON.replace("top=20261204101500", "top=20261304101500");
     let sms = AmlSms::parse(&bad_time).expect("month 13 only loses the time");
     assert_eq!(sms.fixed_at, None);
     assert!(sms.location(None).is_some());
     let dup = "A\"ML=1;lt=-6.7;lt=-6.8;lg=108.5;ml=35";
-    assert!(matches!(AmlSms::parse(dup), Err(AmlSmsError::Duplicate { .. })));
+    assert!(matches!(
+        AmlSms::parse(dup),
+        Err(AmlSmsError::Duplicate { .. })
+    ));
 }
 
 #[test]
