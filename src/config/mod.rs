@@ -16,6 +16,7 @@
 mod calls;
 mod env;
 mod error;
+mod location;
 mod records;
 mod registrar;
 mod screening;
@@ -33,6 +34,7 @@ use serde::{Deserialize, Serialize};
 
 pub use calls::{MediaConfig, RoutingConfig};
 pub use error::{ConfigError, Origin, ValidationError};
+pub use location::{AmlAuth, LocationConfig};
 pub use records::{
     default_categories, AccountsConfig, AnalyticsConfig, Category, CategoryKind, CountsAs,
 };
@@ -85,6 +87,9 @@ pub struct Config {
     /// Logging.
     #[serde(default)]
     pub log: LogConfig,
+    /// Location intake (AML) and matching to calls.
+    #[serde(default)]
+    pub location: LocationConfig,
 }
 
 impl Default for Config {
@@ -103,6 +108,7 @@ impl Default for Config {
             accounts: AccountsConfig::default(),
             categories: records::default_categories(),
             log: LogConfig::default(),
+            location: LocationConfig::default(),
         }
     }
 }
@@ -169,6 +175,7 @@ impl Config {
         self.accounts.validate()?;
         records::validate_categories(&self.categories)?;
         self.log.validate()?;
+        self.location.validate()?;
         Ok(())
     }
 
