@@ -139,15 +139,18 @@ impl fmt::Display for Location {
     }
 }
 
-/// Finite and within the WGS84 ranges. (0, 0) is refused too: it is the "null island" that
-/// senders write for "no fix" (the AML null location of ETSI TS 103 625 is +00.00000).
+/// Finite and within the WGS84 ranges. Points within 1e-4 degrees (about 11 m) of (0, 0)
+/// are refused too: that is the "null island" senders write for "no fix" (the AML null
+/// location is `+00.00000`), and a margin keeps the test stable through printing.
 pub fn valid_point(lat: f64, lon: f64) -> bool {
     lat.is_finite()
         && lon.is_finite()
         && (-90.0..=90.0).contains(&lat)
         && (-180.0..=180.0).contains(&lon)
-        && !(lat == 0.0 && lon == 0.0)
+        && !(lat.abs() < NULL_ISLAND && lon.abs() < NULL_ISLAND)
 }
+
+const NULL_ISLAND: f64 = 1e-4;
 
 /// Parses a decimal degree or metre value as handsets write it (`+51.53321`, `-0.12601`,
 /// `20.0`); `None` for anything else (no exponents, no `inf`/`nan`).

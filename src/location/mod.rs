@@ -5,6 +5,7 @@ pub mod aml;
 pub mod fix;
 pub mod geoloc;
 pub mod matcher;
+pub mod panic;
 pub mod phone;
 pub mod places;
 pub mod resolved;

@@ -41,8 +41,11 @@ xmlns:con=\"urn:ietf:params:xml:ns:geopriv:conf\" entity=\"{}\">\r\n",
         xml_id(tuple_id)
     );
     let pos = format!("{:.6} {:.6}", location.lat, location.lon);
-    match location.accuracy_m {
+    // Half the Earth's circumference bounds any honest radius; it also keeps the printed
+    // number short enough to read back.
+    match location.accuracy_m.filter(|r| r.is_finite() && *r >= 0.0) {
         Some(r) => {
+            let r = r.min(20_000_000.0);
             let _ = write!(
                 x,
                 "<gs:Circle srsName=\"urn:ogc:def:crs:EPSG::4326\">\r\n<gml:pos>{pos}</gml:pos>\r\n\

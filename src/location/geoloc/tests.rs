@@ -216,3 +216,22 @@ fn pass_on_point_escapes_and_avoids_boundary_in_sdp() {
     assert_eq!(p.shape, Shape::Point);
     assert_eq!(p.entity.as_deref(), Some("pres:\"<&>\"@x"));
 }
+
+#[test]
+fn pass_on_clamps_radii_and_null_island_margin() {
+    let mut loc = Location::new(10.0, 20.0, Method::Cell, Channel::AmlSms).expect("point");
+    loc.accuracy_m = Some(1e300);
+    let out = pass_on(b"v=0\r\n", &loc, "pres:x@y", "l@x");
+    let back = from_invite(
+        &[&out.geolocation],
+        None,
+        Some(&out.content_type),
+        &out.body,
+    );
+    assert_eq!(
+        back.by_value.and_then(|p| p.location.accuracy_m),
+        Some(20_000_000.0)
+    );
+    assert!(Location::new(0.00009, -0.00009, Method::Gnss, Channel::AmlSms).is_none());
+    assert!(Location::new(0.0001, 0.0, Method::Gnss, Channel::AmlSms).is_some());
+}
