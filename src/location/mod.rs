@@ -4,6 +4,7 @@
 pub mod aml;
 pub mod fix;
 pub mod geoloc;
+pub mod intake;
 pub mod matcher;
 pub mod panic;
 pub mod phone;

@@ -50,6 +50,9 @@ pub enum PhoneError {
         /// Digits found.
         digits: usize,
     },
+    /// After an international prefix, a country code starting with 0 (none does).
+    #[error("no country code starts with 0")]
+    BadCountryCode,
     /// More than E.164's 15 digits.
     #[error("{digits} digits are more than E.164 allows (15)")]
     TooLong {
@@ -90,7 +93,9 @@ pub fn normalize_in(raw: &str, country_code: &str) -> Result<E164, PhoneError> {
     if digits.is_empty() {
         return Err(PhoneError::Empty);
     }
-    let international = if plus {
+    // A country code never starts with 0 (E.164 §6.2.1): `+0812...` / `+0062...` are a
+    // national or prefixed number with a stray `+`, read as if it were not there.
+    let international = if plus && !digits.starts_with('0') {
         digits
     } else if let Some(rest) = strip_international_prefix(&digits) {
         rest.to_owned()
@@ -112,6 +117,9 @@ pub fn normalize_in(raw: &str, country_code: &str) -> Result<E164, PhoneError> {
         }
         _ => international,
     };
+    if international.starts_with('0') {
+        return Err(PhoneError::BadCountryCode);
+    }
     match international.len() {
         n if n < MIN_DIGITS => Err(PhoneError::TooShort { digits: n }),
         n if n > MAX_DIGITS => Err(PhoneError::TooLong { digits: n }),
@@ -183,6 +191,8 @@ mod tests {
         assert_eq!(n("+447477593102"), "+447477593102");
         assert_eq!(n("00447477593102"), "+447477593102");
         assert_eq!(n("001447477593102"), "+447477593102");
+        assert_eq!(n("+0062812345678"), "+62812345678");
+        assert_eq!(n("+0812345678"), "+62812345678");
         assert_eq!(
             normalize_in("07477 593102", "44").map(|e| e.to_string()),
             Ok("+447477593102".to_owned())
@@ -211,6 +221,7 @@ mod tests {
             Err(PhoneError::TooShort { .. })
         ));
         assert!(normalize(&"9".repeat(10_000)).is_err());
+        assert_eq!(normalize("000812345678"), Err(PhoneError::BadCountryCode));
         assert!(
             normalize("0٣12345678").is_err(),
             "non-ASCII digits are refused"
