@@ -178,3 +178,37 @@ fn pending_is_bounded() {
     }
     assert_eq!(m.pending_len(), MAX_PENDING);
 }
+
+#[test]
+fn els_post_during_a_call_gives_kejaksan_for_record_and_seat_invite() {
+    // The chain the gateway wires: form body -> Location -> matcher -> record + header.
+    let mut m = matcher();
+    m.call_started(
+        t(0),
+        "call-7",
+        Some("<sip:081234567890@10.0.0.1;user=phone>"),
+        None,
+    );
+    let body = b"v=3&emergency_number=112&source=call&location_latitude=-6.71251&location_longitude=108.55822&location_time=1764800003000&location_accuracy=9.5&location_source=gps&device_number=%2B6281234567890";
+    let loc = super::intake::els_location(body).expect("a fix");
+    let a = attached(m.location(t(4), loc));
+    assert_eq!(a.call, "call-7");
+    assert!(a.primary);
+    match a.resolved.record_update() {
+        crate::store::CallUpdate::Located {
+            kecamatan,
+            kelurahan,
+            location,
+        } => {
+            assert_eq!(kecamatan.as_deref(), Some("Kejaksan"));
+            assert_eq!(kelurahan.as_deref(), Some("Kejaksan"));
+            assert_eq!(location.source, "aml_https/gnss");
+        }
+        other => panic!("not a location update: {other:?}"),
+    }
+    let header = m.primary("call-7").expect("primary").header_value(t(6));
+    assert_eq!(
+        header,
+        "-6.71251,108.55822;r=10;kecamatan=Kejaksan;kelurahan=Kejaksan;src=aml_https/gnss;age=3"
+    );
+}
