@@ -138,16 +138,16 @@ fn strip_international_prefix(digits: &str) -> Option<&str> {
 /// Parameters (`;phone-context=`, `;user=phone`) and the host are dropped.
 fn user_part(raw: &str) -> &str {
     let raw = raw.trim_start_matches('<').trim_end_matches('>');
-    let lower_starts = |p: &str| raw.len() >= p.len() && raw[..p.len()].eq_ignore_ascii_case(p);
-    let rest = if lower_starts("tel:") {
-        &raw[4..]
-    } else if lower_starts("sips:") {
-        &raw[5..]
-    } else if lower_starts("sip:") {
-        &raw[4..]
-    } else {
-        raw
+    // `get` rather than indexing: the text is outside input and may hold multi-byte chars.
+    let scheme = |p: &str| {
+        raw.get(..p.len())
+            .filter(|head| head.eq_ignore_ascii_case(p))
+            .map(|_| &raw[p.len()..])
     };
+    let rest = scheme("tel:")
+        .or_else(|| scheme("sips:"))
+        .or_else(|| scheme("sip:"))
+        .unwrap_or(raw);
     let rest = rest.split('@').next().unwrap_or(rest);
     rest.split(';').next().unwrap_or(rest)
 }
@@ -221,6 +221,10 @@ mod tests {
             Err(PhoneError::TooShort { .. })
         ));
         assert!(normalize(&"9".repeat(10_000)).is_err());
+        assert!(
+            normalize("s\u{e9}p:0812").is_err(),
+            "multi-byte char inside a scheme's length"
+        );
         assert_eq!(normalize("000812345678"), Err(PhoneError::BadCountryCode));
         assert!(
             normalize("0٣12345678").is_err(),

@@ -65,10 +65,15 @@ fn location_ref(uri: &str) -> Result<LocationRef, GeolocationError> {
     if uri.is_empty() || uri.len() > MAX_URI || uri.chars().any(|c| c.is_control() || c == ' ') {
         return Err(GeolocationError::BadUri);
     }
-    let is_cid = uri.len() > 4 && uri[..4].eq_ignore_ascii_case("cid:");
-    if is_cid {
+    // `get`: a multi-byte character may sit inside the first four bytes (found by fuzzing).
+    let cid = uri
+        .get(..4)
+        .filter(|s| s.eq_ignore_ascii_case("cid:"))
+        .map(|_| &uri[4..])
+        .filter(|id| !id.is_empty());
+    if let Some(id) = cid {
         // RFC 2392 §2: cid-url = "cid" ":" content-id, with %hh escapes.
-        let decoded = percent_encoding::percent_decode_str(&uri[4..]).decode_utf8_lossy();
+        let decoded = percent_encoding::percent_decode_str(id).decode_utf8_lossy();
         Ok(LocationRef::ContentId(decoded.into_owned()))
     } else {
         Ok(LocationRef::Reference(uri.to_owned()))
@@ -140,6 +145,11 @@ mod tests {
         assert_eq!(parse_geolocation("<cid:x"), Err(GeolocationError::NoUri));
         assert_eq!(parse_geolocation("<>"), Err(GeolocationError::BadUri));
         assert_eq!(parse_geolocation("<a b>"), Err(GeolocationError::BadUri));
+        // Fuzz finding: a multi-byte character within the first four bytes.
+        assert_eq!(
+            parse_geolocation("<,cf\u{fffd}x>"),
+            Ok(vec![LocationRef::Reference(",cf\u{fffd}x".into())])
+        );
         let many = "<cid:a>,".repeat(100);
         assert_eq!(parse_geolocation(&many).map(|v| v.len()), Ok(8));
     }
