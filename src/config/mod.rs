@@ -17,6 +17,7 @@ mod api;
 mod calls;
 mod env;
 mod error;
+mod location;
 mod records;
 mod registrar;
 mod screening;
@@ -36,6 +37,7 @@ use serde::{Deserialize, Serialize};
 pub use api::{ApiConfig, ApiKey, DEFAULT_API_TOKEN, LEGACY_TOKEN_KEY};
 pub use calls::{MediaConfig, RoutingConfig};
 pub use error::{ConfigError, Origin, ValidationError};
+pub use location::{AmlAuth, LocationConfig};
 pub use records::{
     default_categories, AccountsConfig, AnalyticsConfig, Category, CategoryKind, CountsAs,
 };
@@ -88,6 +90,9 @@ pub struct Config {
     /// Logging.
     #[serde(default)]
     pub log: LogConfig,
+    /// Location intake (AML) and matching to calls.
+    #[serde(default)]
+    pub location: LocationConfig,
 }
 
 impl Default for Config {
@@ -106,6 +111,7 @@ impl Default for Config {
             accounts: AccountsConfig::default(),
             categories: records::default_categories(),
             log: LogConfig::default(),
+            location: LocationConfig::default(),
         }
     }
 }
@@ -173,6 +179,7 @@ impl Config {
         records::validate_categories(&self.categories)?;
         self.log.validate()?;
         secrets::validate(self)?;
+        self.location.validate()?;
         Ok(())
     }
 

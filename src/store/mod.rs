@@ -11,6 +11,7 @@
 //! updated in the transaction that changes a record.
 mod handle;
 mod memory;
+pub mod panic_devices;
 mod record;
 mod schema;
 mod sqlite;

@@ -86,8 +86,9 @@ CREATE TABLE accounts (
 /// stream are kept for the call record).
 const V2: &str = "ALTER TABLE calls ADD COLUMN media TEXT;";
 
-/// Every migration, in order.
-const MIGRATIONS: &[&str] = &[V1, V2];
+/// Every migration, in order. The third is issue 13's panic-button devices (loc branch;
+/// renumber against other branches' migrations when merging).
+const MIGRATIONS: &[&str] = &[V1, V2, super::panic_devices::PANIC_DEVICES_SQL];
 
 /// The version this build expects.
 pub(crate) const LATEST: i64 = MIGRATIONS.len() as i64;
