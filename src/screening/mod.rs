@@ -16,6 +16,7 @@ pub mod detector;
 pub mod dtmf;
 pub mod evaluate;
 pub mod history;
+pub mod model;
 pub mod input;
 pub mod offline;
 pub mod score;
