@@ -1,6 +1,7 @@
 //! Screening of the caller's audio (issue 4), all pure (no tokio, no sockets, no clock):
 //!
-//! - [`vad`] (+ [`spectrum`]): voice activity per 20 ms frame, chosen by measurement;
+//! - [`model`]: the speech model (Silero VAD v5, 8 kHz, plain Rust), a probability per 32 ms;
+//! - [`policy`]: speech decided on a run of probability, "faint speech" that blocks ghost;
 //! - [`dtmf`]: RFC 4733 telephone-events and in-band tones;
 //! - [`detector`]: per-call analysis of the caller's RTP → timeline, levels, counters;
 //! - [`session`]: listen window → press-5 prompt → outcome, with the safety rule;
@@ -19,11 +20,10 @@ pub mod history;
 pub mod model;
 pub mod input;
 pub mod offline;
+pub mod policy;
 pub mod score;
 pub mod session;
-pub mod spectrum;
 pub mod tap;
-pub mod vad;
 
 #[cfg(test)]
 mod tests;

@@ -50,6 +50,8 @@ pub enum ScreeningClass {
     SilentNeedsHelp,
     /// Nothing heard, no key: a ghost call.
     Ghost,
+    /// No decided speech, but faint speech-like sound: queued at the lowest class (issue 8).
+    FaintSpeech,
     /// Screening failed or was skipped: queued as is (fail open).
     Unscreened,
 }
