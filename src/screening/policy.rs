@@ -16,7 +16,7 @@ pub const ON: f32 = 0.5;
 /// Probability below which a run ends.
 pub const OFF: f32 = 0.35;
 /// The low threshold of "faint speech".
-pub const FAINT: f32 = 0.2;
+pub const FAINT: f32 = 0.1;
 /// Consecutive chunks at [`FAINT`] or more that are faint speech (96 ms).
 pub const FAINT_CHUNKS: u32 = 3;
 
@@ -158,8 +158,8 @@ mod tests {
     #[test]
     fn faint_needs_three_chunks_at_the_low_threshold() {
         let p = SpeechPolicy::new(200);
-        assert!(!feed(&p, &[0.25, 0.25, 0.1, 0.3, 0.3, 0.0]).heard_faint());
-        assert!(feed(&p, &[0.0, 0.21, 0.3, 0.25]).heard_faint());
+        assert!(!feed(&p, &[0.25, 0.25, 0.05, 0.3, 0.3, 0.0]).heard_faint());
+        assert!(feed(&p, &[0.0, 0.11, 0.3, 0.15]).heard_faint());
     }
 
     #[test]
