@@ -21,6 +21,9 @@ pub const FRAME_SAMPLES: usize = 160;
 /// Milliseconds in a frame.
 pub const FRAME_MS: u64 = 20;
 
+/// Samples per model chunk.
+const CHUNK: u64 = super::model::CHUNK_SAMPLES as u64;
+
 /// RFC 3551 payload types.
 const PT_PCMU: u8 = 0;
 const PT_PCMA: u8 = 8;
@@ -105,6 +108,8 @@ pub struct CallDetector {
     frames: u64,
     timeline: Vec<TimelineEvent>,
     last_digit: Option<(Digit, DigitSource, u64)>,
+    /// Sum of squares of the samples of the model chunk being filled (its level).
+    chunk_energy: f64,
     /// Sum of frame powers and count of received frames, for the mean level.
     power_sum: f64,
     power_frames: u64,
@@ -120,6 +125,7 @@ impl CallDetector {
             model: SpeechModel::new(),
             policy: SpeechPolicy::new(min_speech.as_millis() as u64),
             model_samples: 0,
+            chunk_energy: 0.0,
             inband: InbandDtmf::new(),
             events: Rfc4733::new(),
             pending: Vec::with_capacity(2 * FRAME_SAMPLES),
@@ -258,7 +264,10 @@ impl CallDetector {
             if let Ok(m) = &mut self.model {
                 *m = m.fresh();
             }
+            self.chunk_energy = 0.0;
+            // The next chunk starts on a chunk boundary again, as in the fresh model.
             self.model_samples += rest * FRAME_SAMPLES as u64;
+            self.model_samples = self.model_samples.next_multiple_of(CHUNK);
             if let Some(s) = self.policy.gap(self.model_samples / 8) {
                 self.timeline.push(speech_event(s));
             }
@@ -283,20 +292,28 @@ impl CallDetector {
             self.power_frames += 1;
             self.stats.peak_level_db = self.stats.peak_level_db.max(power_db(power));
         }
-        let mut probs = [0.0f32; 1];
-        let mut n = 0;
+        let mut prob = None;
         if let Ok(model) = &mut self.model {
             // 160 samples complete at most one 256-sample chunk.
-            model.push(frame, |p| {
-                probs[0] = p;
-                n = 1;
-            });
+            model.push(frame, |p| prob = Some(p));
+        }
+        // The level of the chunk that completed (if one did), split where it ends.
+        let into = (self.model_samples % CHUNK) as usize;
+        let split = (CHUNK as usize - into).min(FRAME_SAMPLES);
+        let energy = |s: &[i16]| -> f64 { s.iter().map(|&v| (f64::from(v) / 32768.0).powi(2)).sum() };
+        let mut chunk_level = None;
+        if into + FRAME_SAMPLES >= CHUNK as usize {
+            let e = self.chunk_energy + energy(&frame[..split]);
+            chunk_level = Some(power_db(e / CHUNK as f64));
+            self.chunk_energy = energy(&frame[split..]);
+        } else {
+            self.chunk_energy += energy(&frame[..]);
         }
         self.model_samples += FRAME_SAMPLES as u64;
         let mut speech = self.policy.open().is_some();
-        if n == 1 {
-            let chunk_end = self.model_samples - self.model_samples % 256;
-            let step = self.policy.push(chunk_end / 8, probs[0]);
+        if let (Some(p), Some(level)) = (prob, chunk_level) {
+            let chunk_end = self.model_samples - self.model_samples % CHUNK;
+            let step = self.policy.push(chunk_end / 8, p, level);
             if let Some(s) = step.ended {
                 self.timeline.push(speech_event(s));
             }

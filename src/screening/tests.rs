@@ -14,11 +14,12 @@ fn root() -> &'static Path {
 }
 
 /// Issue 8's bar: 0 genuine clips classed ghost and speech decided within 1.0 s of its onset
-/// (median), held in full. Ghost clips classed ghost: the issue asks ≥ 95 %; Silero v5 with
-/// the run-length and faint-speech policy reaches 90.5 % (synthetic), 80 % (held out) and
-/// 72 % (real) — the faint-speech rule queues music, babble and water at the lowest class
-/// rather than risk ending a quiet caller — so `min_ghost_pct` is the measured floor that
-/// a change must not go below (BENCHMARKS.md, "Speech model"), not the goal.
+/// (median), held in full on every set. Ghost clips classed ghost: the issue asks ≥ 95 %;
+/// Silero v5 with the run-length and faint-speech policy reaches 95.2 % (synthetic), 80 %
+/// (held out: distant babble, rustle) and 83 % (real: rain, splash, music) — the
+/// faint-speech rule queues those at the lowest class rather than risk ending a quiet
+/// caller — so `min_ghost_pct` is the measured floor that a change must not go below
+/// (BENCHMARKS.md, "Speech model"), not yet the goal on the last two.
 fn assert_bar(dir: &str, min_clips: usize, min_ghost_pct: usize) {
     let results =
         evaluate_set(&root().join(dir), &ScreeningConfig::default()).expect("labelled set");
@@ -40,7 +41,7 @@ fn assert_bar(dir: &str, min_clips: usize, min_ghost_pct: usize) {
 
 #[test]
 fn labelled_set_meets_the_issue_bar() {
-    assert_bar("fixtures/screening", 50, 90);
+    assert_bar("fixtures/screening", 50, 95);
 }
 
 #[test]
@@ -53,7 +54,7 @@ fn held_out_set_meets_the_issue_bar() {
 fn real_recordings_lose_no_genuine_caller() {
     // fixtures/screening-real: real voices in six languages, real wind, rain, fire, water,
     // music, machinery, room tone (SOURCE.md).
-    assert_bar("fixtures/screening-real", 50, 70);
+    assert_bar("fixtures/screening-real", 50, 80);
 }
 
 fn shared(file: &str) -> Vec<super::input::TimedPacket> {
