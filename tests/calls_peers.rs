@@ -497,3 +497,45 @@ fn screened_silent_caller_without_key_is_a_ghost_and_no_seat_rings() {
     assert_eq!(seat, None, "no seat rang");
     assert!(!seat_took);
 }
+
+// --- Screening on real recordings (issue 8): fixtures/screening-real, as RTP from SIPp.
+
+#[test]
+fn screened_real_quiet_caller_at_minus_45_dbfs_reaches_a_seat() {
+    // A real voice at -45 dBFS peak over a room tone 20 dB below: the old level floor hung
+    // up on it; now it is never ended (speaking, or faint speech queued at the lowest class).
+    let (class, reason, seat, _, seat_took) =
+        screened_call("fixtures/screening-real/pcap/r-g-quiet45-british.pcap");
+    assert_ne!(class.as_deref(), Some("ghost"), "{reason:?}");
+    assert_eq!(seat.as_deref(), Some("seat1"), "class {class:?}");
+    assert!(seat_took, "the seat answered");
+}
+
+#[test]
+fn screened_real_caller_in_fire_noise_at_0_db_snr_is_speaking() {
+    let (class, _, seat, _, seat_took) =
+        screened_call("fixtures/screening-real/pcap/r-g-snr0-fire-pirate.pcap");
+    assert_eq!(class.as_deref(), Some("speaking"));
+    assert_eq!(seat.as_deref(), Some("seat1"));
+    assert!(seat_took, "the seat answered");
+}
+
+#[test]
+fn screened_real_wind_is_a_ghost_and_no_seat_rings() {
+    let (class, reason, seat, _, seat_took) =
+        screened_call("fixtures/screening-real/pcap/r-x-wind.pcap");
+    assert_eq!(class.as_deref(), Some("ghost"));
+    assert_eq!(reason.as_deref(), Some("ghost"));
+    assert_eq!(seat, None, "no seat rang");
+    assert!(!seat_took);
+}
+
+#[test]
+fn screened_real_music_is_a_ghost_and_no_seat_rings() {
+    let (class, reason, seat, _, seat_took) =
+        screened_call("fixtures/screening-real/pcap/r-x-music4.pcap");
+    assert_eq!(class.as_deref(), Some("ghost"));
+    assert_eq!(reason.as_deref(), Some("ghost"));
+    assert_eq!(seat, None, "no seat rang");
+    assert!(!seat_took);
+}
