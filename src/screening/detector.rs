@@ -300,7 +300,8 @@ impl CallDetector {
         // The level of the chunk that completed (if one did), split where it ends.
         let into = (self.model_samples % CHUNK) as usize;
         let split = (CHUNK as usize - into).min(FRAME_SAMPLES);
-        let energy = |s: &[i16]| -> f64 { s.iter().map(|&v| (f64::from(v) / 32768.0).powi(2)).sum() };
+        let energy =
+            |s: &[i16]| -> f64 { s.iter().map(|&v| (f64::from(v) / 32768.0).powi(2)).sum() };
         let mut chunk_level = None;
         if into + FRAME_SAMPLES >= CHUNK as usize {
             let e = self.chunk_energy + energy(&frame[..split]);
@@ -352,7 +353,10 @@ fn speech_event(s: Stretch) -> TimelineEvent {
 
 /// Mean square of a frame, full scale = 1.
 fn frame_power(frame: &[i16]) -> f64 {
-    let sum: f64 = frame.iter().map(|&s| (f64::from(s) / 32768.0).powi(2)).sum();
+    let sum: f64 = frame
+        .iter()
+        .map(|&s| (f64::from(s) / 32768.0).powi(2))
+        .sum();
     sum / frame.len().max(1) as f64
 }
 

@@ -65,7 +65,10 @@ pub fn parse_labels(path: &str, text: &str) -> Result<Vec<LabelRow>, InputError>
         line,
         reason,
     };
-    let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty());
+    let mut lines = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty());
     let (_, header) = lines
         .next()
         .ok_or_else(|| err(1, "empty file, expected a header row".into()))?;
@@ -87,12 +90,20 @@ pub fn parse_labels(path: &str, text: &str) -> Result<Vec<LabelRow>, InputError>
         let n = i + 1;
         let f: Vec<&str> = line.split('\t').collect();
         if f.len() != cols.len() {
-            return Err(err(n, format!("{} columns where the header has {}", f.len(), cols.len())));
+            return Err(err(
+                n,
+                format!("{} columns where the header has {}", f.len(), cols.len()),
+            ));
         }
         let genuine = match f[lc].trim() {
             "genuine" => true,
             "ghost" => false,
-            other => return Err(err(n, format!("label {other:?} is neither genuine nor ghost"))),
+            other => {
+                return Err(err(
+                    n,
+                    format!("label {other:?} is neither genuine nor ghost"),
+                ))
+            }
         };
         let onset_ms = match f[oc].trim() {
             "" | "-" => None,
@@ -211,15 +222,29 @@ mod tests {
         assert!(!rows[1].genuine);
         let new = "name\tlabel\tkind\tdescription\tonset\nc.ul\tgenuine\tvoice\tsome words\t1.5\n";
         let rows = parse_labels("new", new).expect("new layout");
-        assert_eq!((rows[0].file.as_str(), rows[0].onset_ms), ("c.ul", Some(1500)));
+        assert_eq!(
+            (rows[0].file.as_str(), rows[0].onset_ms),
+            ("c.ul", Some(1500))
+        );
         for (bad, want) in [
-            ("name\tlabel\tkind\tdescription\tonset\nc.ul\tgenuine\tvoice\t1.5\n", "line 2: 4 columns"),
-            ("name\tlabel\tkind\tonset\nc.ul\tmaybe\tvoice\t1\n", "line 2: label \"maybe\""),
-            ("name\tlabel\tkind\tonset\nc.ul\tghost\tvoice\tsoon\n", "line 2: onset \"soon\""),
+            (
+                "name\tlabel\tkind\tdescription\tonset\nc.ul\tgenuine\tvoice\t1.5\n",
+                "line 2: 4 columns",
+            ),
+            (
+                "name\tlabel\tkind\tonset\nc.ul\tmaybe\tvoice\t1\n",
+                "line 2: label \"maybe\"",
+            ),
+            (
+                "name\tlabel\tkind\tonset\nc.ul\tghost\tvoice\tsoon\n",
+                "line 2: onset \"soon\"",
+            ),
             ("clip\tlabel\n", "line 1: header"),
             ("name\tlabel\tkind\tonset\n", "no clips"),
         ] {
-            let e = parse_labels("set/labels.tsv", bad).expect_err(bad).to_string();
+            let e = parse_labels("set/labels.tsv", bad)
+                .expect_err(bad)
+                .to_string();
             assert!(e.contains(want) && e.starts_with("set/labels.tsv"), "{e}");
         }
     }

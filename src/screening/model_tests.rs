@@ -51,7 +51,9 @@ fn matches_onnxruntime_reference_within_tolerance() {
 
 #[test]
 fn frames_of_any_size_give_the_same_chunks() {
-    let pcm: Vec<i16> = (0..4000).map(|i| ((i * 37 % 200) as i16 - 100) * 50).collect();
+    let pcm: Vec<i16> = (0..4000)
+        .map(|i| ((i * 37 % 200) as i16 - 100) * 50)
+        .collect();
     let mut a = SpeechModel::new().expect("weights");
     let mut b = a.clone();
     let (mut pa, mut pb) = (Vec::new(), Vec::new());
