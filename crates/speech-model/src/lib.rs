@@ -50,6 +50,17 @@ impl SpeechModel {
         })
     }
 
+    /// The same model in its initial state (no context, no memory), e.g. after a long gap.
+    pub fn fresh(&self) -> SpeechModel {
+        SpeechModel {
+            w: self.w,
+            input: [0.0; INPUT],
+            filled: 0,
+            h: [0.0; HIDDEN],
+            c: [0.0; HIDDEN],
+        }
+    }
+
     /// Feeds samples (any count); returns the probability of each chunk completed by them.
     pub fn push(&mut self, samples: &[i16], mut out: impl FnMut(f32)) {
         for &s in samples {
@@ -167,4 +178,3 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
     }
     acc.iter().sum::<f32>() + tail
 }
-
