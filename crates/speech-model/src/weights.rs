@@ -53,18 +53,19 @@ pub(crate) struct Weights {
     pub(crate) out_b: f32,
 }
 
+/// Little-endian f32 values, read in order (the length was checked before).
 struct Reader<'a> {
-    floats: std::iter::Map<std::slice::ChunksExact<'a, u8>, fn(&[u8]) -> f32>,
+    bytes: &'a [u8],
 }
 
 impl Reader<'_> {
     fn take(&mut self, n: usize) -> Vec<f32> {
-        self.floats.by_ref().take(n).collect()
+        let (head, rest) = self.bytes.split_at(4 * n);
+        self.bytes = rest;
+        head.chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect()
     }
-}
-
-fn le_f32(b: &[u8]) -> f32 {
-    f32::from_le_bytes([b[0], b[1], b[2], b[3]])
 }
 
 /// Sizes of the tensors, in the blob's order.
@@ -102,9 +103,7 @@ pub(crate) fn parse(blob: &[u8]) -> Result<Weights, WeightsError> {
     if blob.len() != want {
         return Err(WeightsError::Length(blob.len(), want));
     }
-    let mut r = Reader {
-        floats: blob[8..].chunks_exact(4).map(le_f32 as fn(&[u8]) -> f32),
-    };
+    let mut r = Reader { bytes: &blob[8..] };
     let basis = r.take(2 * BINS * WIN);
     let enc = CONVS.map(|(i, o)| conv(&mut r, i, o));
     let w_ih = r.take(4 * HIDDEN * HIDDEN);
