@@ -29,7 +29,8 @@ pub struct ScreeningConfig {
     /// Milliseconds to wait for speech or a key after the press-5 prompt starts.
     #[serde(default = "default_press5_ms")]
     pub press5_window_ms: u64,
-    /// Milliseconds of speech evidence within three seconds that decide "speaking" at once.
+    /// Milliseconds one run of speech probability must last to decide "speaking" (issue 8:
+    /// 200 ms, not a blip).
     #[serde(default = "default_min_speech_ms")]
     pub min_speech_ms: u64,
     /// The key a silent caller presses for help ("0"-"9", "*", "#").
@@ -59,7 +60,7 @@ fn default_press5_ms() -> u64 {
     8000
 }
 fn default_min_speech_ms() -> u64 {
-    160
+    200
 }
 fn default_help_key() -> String {
     "5".to_owned()
