@@ -154,3 +154,48 @@ fn a_key_sent_both_ways_is_reported_once() {
     }
     assert_eq!(det.digits().collect::<String>(), "5");
 }
+
+#[test]
+fn faint_speech_is_queued_at_the_lowest_class_never_ended() {
+    use crate::config::GhostAction;
+    use crate::routing::CallClass;
+    // A real voice at -45 dBFS peak: the model rates it 0.17-0.29, never a decided run.
+    let clip = root().join("fixtures/screening-real/r-g-quiet45-british.ul");
+    let r = run(
+        &read_file(&clip).expect("clip"),
+        &ScreeningConfig::default(),
+        Instant::now(),
+    );
+    assert_eq!(r.outcome, Outcome::FaintSpeech);
+    assert!(r.press5_prompt_ms.is_some(), "prompted first");
+    assert_eq!(r.score.class, Some(CallClass::Low));
+    let ended = super::score(
+        Outcome::FaintSpeech,
+        &Default::default(),
+        GhostAction::EndPolitely,
+    );
+    assert_eq!(
+        ended.class,
+        Some(CallClass::Low),
+        "queued even when ghosts are ended"
+    );
+    assert_eq!(
+        Outcome::FaintSpeech.record_class(),
+        crate::store::ScreeningClass::FaintSpeech
+    );
+}
+
+#[test]
+fn noise_blips_at_the_end_of_a_window_do_not_make_speaking() {
+    // Real wind and music: whatever the model says near a window's end, no decided run.
+    for f in ["r-x-wind.ul", "r-x-music4.ul", "r-x-fan.ul"] {
+        let clip = root().join("fixtures/screening-real").join(f);
+        let r = run(
+            &read_file(&clip).expect(f),
+            &ScreeningConfig::default(),
+            Instant::now(),
+        );
+        assert_eq!(r.outcome, Outcome::Ghost, "{f}");
+        assert_eq!(r.speech_decided_ms, None, "{f}");
+    }
+}
