@@ -21,6 +21,11 @@ pub const FRAME_SAMPLES: usize = 160;
 /// Milliseconds in a frame.
 pub const FRAME_MS: u64 = 20;
 
+/// Caller audio kept for review (audio.rs): the default listen + press-5 windows and a
+/// second more, 104 KB of µ-law.
+pub const CAPTURE_MS: u64 = 13_000;
+const CAPTURE_BYTES: usize = (CAPTURE_MS as usize) * 8;
+
 /// Samples per model chunk.
 const CHUNK: u64 = super::model::CHUNK_SAMPLES as u64;
 
@@ -108,6 +113,9 @@ pub struct CallDetector {
     frames: u64,
     timeline: Vec<TimelineEvent>,
     last_digit: Option<(Digit, DigitSource, u64)>,
+    /// The caller's audio since `start` as µ-law (missing RTP as silence), up to
+    /// [`CAPTURE_MS`].
+    capture: Vec<u8>,
     /// Sum of squares of the samples of the model chunk being filled (its level).
     chunk_energy: f64,
     /// Sum of frame powers and count of received frames, for the mean level.
@@ -126,6 +134,7 @@ impl CallDetector {
             policy: SpeechPolicy::new(min_speech.as_millis() as u64),
             model_samples: 0,
             chunk_energy: 0.0,
+            capture: Vec::new(),
             inband: InbandDtmf::new(),
             events: Rfc4733::new(),
             pending: Vec::with_capacity(2 * FRAME_SAMPLES),
@@ -221,6 +230,12 @@ impl CallDetector {
         st
     }
 
+    /// What screening heard: the caller's audio from the start as G.711 µ-law, 8 kHz, missing
+    /// RTP as silence, at most [`CAPTURE_MS`] (audio.rs keeps it per call).
+    pub fn screening_audio(&self) -> &[u8] {
+        &self.capture
+    }
+
     /// The audio statistics as kept in the call record (levels, speech time, keys).
     pub fn record_audio(&self) -> crate::store::AudioStats {
         let st = self.stats();
@@ -265,6 +280,9 @@ impl CallDetector {
                 *m = m.fresh();
             }
             self.chunk_energy = 0.0;
+            let silence = (rest as usize * FRAME_SAMPLES)
+                .min(CAPTURE_BYTES - self.capture.len().min(CAPTURE_BYTES));
+            self.capture.resize(self.capture.len() + silence, 0xFF);
             // The next chunk starts on a chunk boundary again, as in the fresh model.
             self.model_samples += rest * FRAME_SAMPLES as u64;
             self.model_samples = self.model_samples.next_multiple_of(CHUNK);
@@ -279,6 +297,10 @@ impl CallDetector {
     }
 
     fn push_frame(&mut self, frame: &[i16; FRAME_SAMPLES], missing: bool) {
+        if self.capture.len() < CAPTURE_BYTES {
+            self.capture
+                .extend(frame.iter().map(|&s| crate::media::g711::linear_to_ulaw(s)));
+        }
         if let Some(d) = self.inband.push(frame) {
             self.push_digit(d, DigitSource::Inband);
         }

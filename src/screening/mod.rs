@@ -5,6 +5,7 @@
 //! - [`dtmf`]: RFC 4733 telephone-events and in-band tones;
 //! - [`detector`]: per-call analysis of the caller's RTP → timeline, levels, counters;
 //! - [`session`]: listen window → press-5 prompt → outcome, with the safety rule;
+//! - [`audio`]: what screening heard, one µ-law file per call, deleted by age, WAV out;
 //! - [`history`]: caller identity and repeat-caller windows;
 //! - [`score`](mod@score): the risk score with named reasons, the class and the SIP header values;
 //! - [`tap`]: [`ScreeningTap`], the media relay's hook feeding per-call detectors;
@@ -13,6 +14,7 @@
 //!
 //! Safety rule (DESIGN.md): a caller who speaks or presses a key always reaches a seat, and
 //! any screening fault queues the call unscreened.
+pub mod audio;
 pub mod detector;
 pub mod dtmf;
 pub mod evaluate;

@@ -199,3 +199,29 @@ fn noise_blips_at_the_end_of_a_window_do_not_make_speaking() {
         assert_eq!(r.speech_decided_ms, None, "{f}");
     }
 }
+
+#[test]
+fn the_detector_keeps_what_screening_heard() {
+    use super::CallDetector;
+    use std::time::Duration;
+    let clip = std::fs::read(root().join("fixtures/screening-real/r-g-voice-british.ul")).unwrap();
+    let packets = read_file(&root().join("fixtures/screening-real/r-g-voice-british.ul")).unwrap();
+    let t0 = Instant::now();
+    let mut det = CallDetector::new(t0, Duration::from_millis(200));
+    for p in &packets {
+        det.on_rtp(t0 + Duration::from_millis(p.at_ms), &p.header, &p.payload);
+    }
+    // Then 5 s without RTP: silence, up to the 13 s cap.
+    det.on_silence_tick(t0 + Duration::from_secs(15));
+    let kept = det.screening_audio();
+    assert_eq!(kept.len(), 13 * 8000);
+    assert_eq!(
+        &kept[..clip.len()],
+        &clip[..],
+        "the caller's bytes, unchanged"
+    );
+    assert!(
+        kept[clip.len()..].iter().all(|&b| b == 0xFF),
+        "missing RTP is silence"
+    );
+}
