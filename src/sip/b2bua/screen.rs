@@ -158,7 +158,14 @@ impl Calls {
         outcome: Outcome,
         setup: &ScreeningSetup,
     ) {
-        let audio = setup.tap.take(id).map(|det| det.record_audio()).ok();
+        let det = setup.tap.take(id).ok();
+        let audio = det.as_ref().map(|det| det.record_audio());
+        // What screening heard, kept for review (one ~100 KB write; a failure only logs).
+        if let Some(det) = &det {
+            if let Err(e) = setup.settings.audio_store().save(id, det.screening_audio()) {
+                tracing::warn!(call = %id, error = %e, "screening audio not kept");
+            }
+        }
         let Some(call) = self.calls.get_mut(id) else {
             return;
         };
