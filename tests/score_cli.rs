@@ -43,3 +43,21 @@ fn bad_input_is_a_clear_error() {
     assert_eq!(code, 1);
     assert!(err.contains("unknown file type"), "{err}");
 }
+
+#[test]
+fn labelled_sets_of_both_layouts_and_a_bad_row_named() {
+    let (code, out, err) = siaga(&["score", "fixtures/screening-real"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("Genuine classed ghost: 0 of 33."), "{out}");
+    let dir = tempfile::tempdir().expect("tmp");
+    std::fs::copy("fixtures/audio/silence.ul", dir.path().join("a.ul")).expect("copy");
+    // A description column too many for the header: the row is named, nothing is scored.
+    std::fs::write(
+        dir.path().join("labels.tsv"),
+        "file\tlabel\tkind\tonset_s\na.ul\tghost\tsilence\tquiet room\t-\n",
+    )
+    .expect("write");
+    let (code, out, err) = siaga(&["score", dir.path().to_str().expect("utf8")]);
+    assert_eq!(code, 1, "{out}");
+    assert!(err.contains("labels.tsv line 2: 5 columns where the header has 4"), "{err}");
+}
