@@ -59,5 +59,8 @@ fn labelled_sets_of_both_layouts_and_a_bad_row_named() {
     .expect("write");
     let (code, out, err) = siaga(&["score", dir.path().to_str().expect("utf8")]);
     assert_eq!(code, 1, "{out}");
-    assert!(err.contains("labels.tsv line 2: 5 columns where the header has 4"), "{err}");
+    assert!(
+        err.contains("labels.tsv line 2: 5 columns where the header has 4"),
+        "{err}"
+    );
 }
