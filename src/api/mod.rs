@@ -149,6 +149,7 @@ pub async fn start(
             config.analytics.top_callers,
         )),
         clock: Arc::new(crate::store::Timestamp::now),
+        screening_audio: config.screening.audio_store(),
     };
     let app = router(state).merge(routes(records));
     Ok(tokio::spawn(async move {

@@ -2,6 +2,7 @@
 //!
 //! - `GET /api/calls?since&until&category&kecamatan&caller&seat&limit`
 //! - `GET /api/calls/{id}`: the record and its disposition history
+//! - `GET /api/calls/{id}/screening-audio`: what screening heard, as WAV (supervisors)
 //! - `POST /api/calls/{id}/disposition` `{"category", "kecamatan"?, "kelurahan"?, "notes"?}`:
 //!   a seat disposes only calls its seat rang or answered; a supervisor corrects any; every
 //!   disposition is kept as the call's history.
@@ -19,7 +20,9 @@ use super::RecordsError;
 use crate::analytics::Analytics;
 use crate::config::{Category, CategoryKind, CountsAs};
 use crate::location::{Places, OUTSIDE};
-use crate::store::{Disposition, HistoryMark, ListFilter, Role, StoreHandle, Timestamp};
+use crate::store::{
+    Disposition, HistoryMark, ListFilter, Role, StoreError, StoreHandle, Timestamp,
+};
 
 /// Longest `notes` accepted.
 const MAX_NOTES: usize = 4000;
@@ -39,6 +42,8 @@ pub struct RecordsApiState {
     pub analytics: Arc<Analytics>,
     /// The clock (tests inject one).
     pub clock: Clock,
+    /// The kept screening audio (issue 8).
+    pub screening_audio: crate::screening::audio::AudioStore,
 }
 
 /// The records, dispositions, analytics and login routes.
@@ -48,6 +53,7 @@ pub fn routes(state: RecordsApiState) -> Router {
         .route("/api/calls", get(list))
         .route("/api/calls/{id}", get(one))
         .route("/api/calls/{id}/disposition", post(dispose))
+        .route("/api/calls/{id}/screening-audio", get(screening_audio))
         .merge(super::analytics::routes())
         .with_state(state)
 }
@@ -133,6 +139,33 @@ async fn one(
         "talk_ms": record.talk_ms(),
         "dispositions": history,
     })))
+}
+
+/// The call's screening audio as WAV; supervisors only (it is a caller's voice).
+async fn screening_audio(
+    State(state): State<RecordsApiState>,
+    who: Session,
+    Path(id): Path<String>,
+) -> Result<axum::response::Response, RecordsError> {
+    use axum::response::IntoResponse;
+    if who.role != Role::Supervisor {
+        return Err(RecordsError::Forbidden(
+            "screening audio is for supervisors",
+        ));
+    }
+    state
+        .store
+        .get(id.clone())
+        .await?
+        .ok_or(RecordsError::NotFound)?;
+    let audio = state.screening_audio.clone();
+    let clip = tokio::task::spawn_blocking(move || audio.load(&id))
+        .await
+        .map_err(|e| StoreError::Backend(e.to_string()))?
+        .map_err(|e| StoreError::Backend(e.to_string()))?
+        .ok_or(RecordsError::NotFound)?;
+    let wav = crate::screening::audio::to_wav(&clip);
+    Ok(([(axum::http::header::CONTENT_TYPE, "audio/wav")], wav).into_response())
 }
 
 fn opt_str<'a>(body: &'a Value, field: &str) -> Result<Option<&'a str>, RecordsError> {

@@ -20,6 +20,7 @@ const T0: i64 = 1_793_491_200_000; // 2026-11-01T00:00:00Z
 struct App {
     state: RecordsApiState,
     now: Arc<AtomicI64>,
+    _audio_dir: tempfile::TempDir,
 }
 
 fn app() -> App {
@@ -52,7 +53,9 @@ fn app() -> App {
     }
     let now = Arc::new(AtomicI64::new(T0 + 3_600_000));
     let clock_now = Arc::clone(&now);
+    let audio_dir = tempfile::tempdir().unwrap();
     let state = RecordsApiState {
+        screening_audio: crate::screening::audio::AudioStore::new(audio_dir.path(), 30),
         store: StoreHandle::new(store),
         sessions: Arc::new(Sessions::new(3600)),
         places: Arc::new(Places::cirebon().unwrap()),
@@ -60,7 +63,11 @@ fn app() -> App {
         analytics: Arc::new(Analytics::new(7, default_categories(), 10)),
         clock: Arc::new(move || Timestamp::from_ms(clock_now.load(Ordering::SeqCst))),
     };
-    App { state, now }
+    App {
+        state,
+        now,
+        _audio_dir: audio_dir,
+    }
 }
 
 impl App {
@@ -320,4 +327,46 @@ async fn analytics_json_csv_and_categories() {
     let (_, v, _) = app.call("GET", "/api/categories", Some(&budi), "").await;
     assert_eq!(v["categories"].as_array().unwrap().len(), 18);
     assert_eq!(v["categories"][14]["counts_as"], "prank");
+}
+
+#[tokio::test]
+async fn screening_audio_is_wav_for_supervisors_only() {
+    let app = app();
+    app.state
+        .screening_audio
+        .save("c1", &[0xFF; 1600])
+        .unwrap()
+        .expect("kept");
+    let sup = app.login("sup").await;
+    let req = Request::builder()
+        .uri("/api/calls/c1/screening-audio")
+        .header("authorization", format!("Bearer {sup}"))
+        .body(Body::empty())
+        .unwrap();
+    let resp = routes(app.state.clone()).oneshot(req).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(resp.headers()["content-type"], "audio/wav");
+    let wav = resp.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!((&wav[..4], wav.len()), (&b"RIFF"[..], 44 + 3200));
+    let seat = app.login("budi").await;
+    let uri = "/api/calls/c1/screening-audio";
+    assert_eq!(
+        app.call("GET", uri, Some(&seat), "").await.0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.call("GET", uri, None, "").await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    // A call without kept audio, and no call at all.
+    let none = "/api/calls/c2/screening-audio";
+    assert_eq!(
+        app.call("GET", none, Some(&sup), "").await.0,
+        StatusCode::NOT_FOUND
+    );
+    let missing = "/api/calls/zz/screening-audio";
+    assert_eq!(
+        app.call("GET", missing, Some(&sup), "").await.0,
+        StatusCode::NOT_FOUND
+    );
 }
