@@ -18,6 +18,7 @@ pub mod audio;
 pub mod detector;
 pub mod dtmf;
 pub mod evaluate;
+pub mod export;
 pub mod history;
 pub mod input;
 pub mod model;
