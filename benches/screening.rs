@@ -1,6 +1,6 @@
-//! Screening cost per 20 ms frame (criterion): the VAD alone, in-band DTMF alone, and the whole
-//! per-call detector on one PCMU packet (G.711 decode + VAD + DTMF + timeline), on speech and
-//! on silence. Concurrent screened calls one core sustains = 20 ms / (cost per packet), since a
+//! Screening cost (criterion): the speech model per 32 ms chunk, in-band DTMF per 20 ms frame,
+//! and the whole per-call detector on one PCMU packet (G.711 decode + model + policy + DTMF +
+//! timeline; a model chunk completes on 5 packets of 8), on speech, noise and silence. Concurrent screened calls one core sustains = 20 ms / (cost per packet), since a
 //! call delivers 50 packets a second.
 //! Run: `cargo bench --bench screening`.
 use std::hint::black_box;
@@ -10,7 +10,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use siaga::media::g711::ulaw_to_linear;
 use siaga::media::rtp::RtpHeaderInfo;
 use siaga::screening::dtmf::InbandDtmf;
-use siaga::screening::vad::Vad;
+use siaga::screening::model::{SpeechModel, CHUNK_SAMPLES};
 use siaga::screening::CallDetector;
 
 const SPEECH: &[u8] = include_bytes!("../fixtures/audio/speech-id.ul");
@@ -38,12 +38,17 @@ fn header(seq: u16) -> RtpHeaderInfo {
 fn per_frame(c: &mut Criterion) {
     for (name, ul) in [("speech", SPEECH), ("noise", NOISE), ("silence", SILENCE)] {
         let fs = frames(ul);
-        let mut vad = Vad::new();
+        let chunks: Vec<[f32; CHUNK_SAMPLES]> = fs
+            .concat()
+            .chunks_exact(CHUNK_SAMPLES)
+            .map(|c| std::array::from_fn(|i| f32::from(c[i]) / 32768.0))
+            .collect();
+        let mut model = SpeechModel::new().expect("weights");
         let mut i = 0;
-        c.bench_function(&format!("vad_frame/{name}"), |b| {
+        c.bench_function(&format!("model_chunk_32ms/{name}"), |b| {
             b.iter(|| {
-                i = (i + 1) % fs.len();
-                black_box(vad.push(black_box(&fs[i])))
+                i = (i + 1) % chunks.len();
+                black_box(model.chunk(black_box(&chunks[i])))
             })
         });
         let mut dtmf = InbandDtmf::new();

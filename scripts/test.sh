@@ -14,4 +14,4 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/install-test-peers.sh
 # every external step is bounded: the whole run stays well below 20 minutes on 2 cores
 timeout --signal=TERM --kill-after=30s "${SIAGA_TEST_TIMEOUT:-1080}" \
-	cargo test --all-targets "$@"
+	cargo test --workspace --all-targets "$@"

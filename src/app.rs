@@ -244,6 +244,26 @@ fn open_store(config: &Config) -> anyhow::Result<Arc<dyn CallStore>> {
     Ok(Arc::new(store))
 }
 
+/// Deletes screening audio past its retention (issue 8) at start and then hourly, off the
+/// runtime's workers.
+fn sweep_screening_audio(audio: crate::screening::audio::AudioStore, stop: CancellationToken) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = stop.cancelled() => return,
+            }
+            let a = audio.clone();
+            match tokio::task::spawn_blocking(move || a.sweep(std::time::SystemTime::now())).await {
+                Ok(Ok(0)) | Err(_) => {}
+                Ok(Ok(n)) => info!(deleted = n, "screening audio past its retention deleted"),
+                Ok(Err(e)) => tracing::warn!(error = %e, "screening audio sweep failed"),
+            }
+        }
+    });
+}
+
 /// Runs the gateway until SIGINT or SIGTERM.
 pub async fn run(config: Config) -> anyhow::Result<()> {
     // Signal handlers first, so a signal right after the start line is never missed.
@@ -268,6 +288,7 @@ pub async fn serve(config: Config, shutdown: CancellationToken) -> anyhow::Resul
     let tap = Arc::new(ScreeningTap::new(Duration::from_millis(
         config.screening.min_speech_ms,
     )));
+    sweep_screening_audio(config.screening.audio_store(), shutdown.clone());
     let screening = config.screening.enabled.then(|| ScreeningSetup {
         settings: config.screening.clone(),
         tap: tap.clone(),

@@ -78,8 +78,13 @@ enum Command {
     /// Screen a recording (.ul, .wav, .pcap) offline: speech/DTMF timeline, class, risk,
     /// reasons. A directory with labels.tsv prints the accuracy table of that labelled set.
     Score {
-        /// The recording, or a labelled-set directory.
-        file: PathBuf,
+        /// The recording, or a labelled-set directory (not with --export-labelled).
+        #[arg(required_unless_present = "export_labelled")]
+        file: Option<PathBuf>,
+        /// Write every kept screening clip that a person disposed, with a labels.tsv, into
+        /// DIR (needs --config for the store and the audio folder).
+        #[arg(long, value_name = "DIR", requires = "config", conflicts_with = "file")]
+        export_labelled: Option<PathBuf>,
         /// Configuration whose `[screening]` section to use (default: built-in defaults).
         #[arg(long, short, value_name = "FILE")]
         config: Option<PathBuf>,
@@ -140,10 +145,32 @@ fn main() -> ExitCode {
             Ok(())
         }),
         Command::Score {
-            file,
+            export_labelled: Some(out),
+            config: Some(config),
+            ..
+        } => with_config(&config, |c| {
+            let store = siaga::store::SqliteStore::open(
+                &c.store.path,
+                std::time::Duration::from_millis(c.store.busy_timeout_ms),
+            )?;
+            let n = siaga::screening::export::export_labelled(
+                &store,
+                &c.screening.audio_store(),
+                &out,
+            )?;
+            println!("{n} labelled clips written to {}", out.display());
+            Ok(())
+        }),
+        Command::Score {
+            file: Some(file),
             config,
             format,
+            ..
         } => score(&file, config.as_deref(), format),
+        Command::Score { .. } => {
+            eprintln!("error: score needs FILE, or --export-labelled DIR with --config");
+            ExitCode::from(2)
+        }
         Command::Account(AccountCommand::Add {
             config,
             name,

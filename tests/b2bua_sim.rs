@@ -607,7 +607,12 @@ fn screening_sim() -> (Sim, Arc<ScreeningTap>) {
 fn screening_sim_with(history: siaga::store::CallerHistory) -> (Sim, Arc<ScreeningTap>) {
     let tap = Arc::new(ScreeningTap::new(Duration::from_millis(160)));
     let setup = ScreeningSetup {
-        settings: siaga::config::Config::default().screening,
+        // Screening audio is not kept in the simulation (it would land in the working
+        // directory); tests/calls_peers.rs checks the kept file end to end.
+        settings: siaga::config::ScreeningConfig {
+            audio_retention_days: 0,
+            ..siaga::config::Config::default().screening
+        },
         tap: tap.clone(),
         repeat: Arc::new(RepeatCallers::new()),
         history: Arc::new(move |_: &str| history),

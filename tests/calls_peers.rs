@@ -497,3 +497,109 @@ fn screened_silent_caller_without_key_is_a_ghost_and_no_seat_rings() {
     assert_eq!(seat, None, "no seat rang");
     assert!(!seat_took);
 }
+
+// --- Screening on real recordings (issue 8): fixtures/screening-real, as RTP from SIPp.
+
+#[test]
+fn screened_real_quiet_caller_at_minus_45_dbfs_reaches_a_seat() {
+    // A real voice at -45 dBFS peak over a room tone 20 dB below: the old level floor hung
+    // up on it; now it is never ended (speaking, or faint speech queued at the lowest class).
+    let (class, reason, seat, _, seat_took) =
+        screened_call("fixtures/screening-real/pcap/r-g-quiet45-british.pcap");
+    assert_ne!(class.as_deref(), Some("ghost"), "{reason:?}");
+    assert_eq!(seat.as_deref(), Some("seat1"), "class {class:?}");
+    assert!(seat_took, "the seat answered");
+}
+
+#[test]
+fn screened_real_caller_in_fire_noise_at_0_db_snr_is_speaking() {
+    let (class, _, seat, _, seat_took) =
+        screened_call("fixtures/screening-real/pcap/r-g-snr0-fire-pirate.pcap");
+    assert_eq!(class.as_deref(), Some("speaking"));
+    assert_eq!(seat.as_deref(), Some("seat1"));
+    assert!(seat_took, "the seat answered");
+}
+
+#[test]
+fn screened_real_wind_is_a_ghost_and_no_seat_rings() {
+    let (class, reason, seat, _, seat_took) =
+        screened_call("fixtures/screening-real/pcap/r-x-wind.pcap");
+    assert_eq!(class.as_deref(), Some("ghost"));
+    assert_eq!(reason.as_deref(), Some("ghost"));
+    assert_eq!(seat, None, "no seat rang");
+    assert!(!seat_took);
+}
+
+#[test]
+fn screened_call_keeps_what_screening_heard_and_a_ghost_is_disposed_ghost() {
+    // The same call as above, looked at from the gateway's data: the screening audio file
+    // (default [screening] audio_dir, relative to the gateway's working directory) and the
+    // automatic disposition that the report and the caller's history count.
+    let tmp = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let config = config_with_seats(tmp.path(), &[("seat1", Some(port))]);
+    let gw = Gateway::start_config(&config, &[]);
+    let scenario = fs::read_to_string(crate_dir().join("fixtures/sipp/trunk_screened.xml"))
+        .unwrap()
+        .replace(
+            "\"PCAP\"",
+            &format!(
+                "\"{}\"",
+                crate_dir()
+                    .join("fixtures/screening-real/pcap/r-x-wind.pcap")
+                    .display()
+            ),
+        );
+    let path = tmp.path().join("trunk.xml");
+    fs::write(&path, scenario).unwrap();
+    let args = format!(
+        "{} -sf {} -s 112 -i 127.0.0.1 -p {} -mi 127.0.0.1 -mp {} -m 1 -timeout 60s -timeout_error -recv_timeout 40000",
+        gw.sip,
+        path.display(),
+        free_port(),
+        free_port()
+    );
+    let (code, out) = Sipp::spawn(&args.split(' ').map(String::from).collect::<Vec<_>>())
+        .wait(Duration::from_secs(60));
+    assert_eq!(code, Some(0), "trunk\n{out}\n{}", gw.log());
+    let _ = ended_records(&gw, 1);
+    let db = rusqlite::Connection::open(gw.dir().join("siaga.sqlite")).unwrap();
+    let id: String = db
+        .query_row("SELECT id FROM calls", [], |r| r.get(0))
+        .unwrap();
+    let (category, by): (String, String) = db
+        .query_row(
+            "SELECT category, by_name FROM dispositions WHERE call_id = ?1",
+            [&id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!((category.as_str(), by.as_str()), ("ghost", "screening"));
+    let clip = gw
+        .dir()
+        .join("data/screening-audio")
+        .join(siaga::screening::audio::file_name(&id));
+    let bytes = fs::read(&clip).unwrap_or_else(|e| panic!("{}: {e}", clip.display()));
+    // 12 s of windows at least (the call ends at the press-5 window's end).
+    assert!(bytes.len() >= 11 * 8000, "{} bytes", bytes.len());
+    let wind = fs::read(crate_dir().join("fixtures/screening-real/r-x-wind.ul")).unwrap();
+    // The caller's audio, wherever the clock put it: packets 10, 200 and 400 of the clip.
+    for k in [10, 200, 400] {
+        let packet = &wind[k * 160..(k + 1) * 160];
+        assert!(
+            bytes.windows(160).any(|w| w == packet),
+            "packet {k} of the caller's audio is in the kept clip"
+        );
+    }
+    gw.stop();
+}
+
+#[test]
+fn screened_real_music_is_a_ghost_and_no_seat_rings() {
+    let (class, reason, seat, _, seat_took) =
+        screened_call("fixtures/screening-real/pcap/r-x-music4.pcap");
+    assert_eq!(class.as_deref(), Some("ghost"));
+    assert_eq!(reason.as_deref(), Some("ghost"));
+    assert_eq!(seat, None, "no seat rang");
+    assert!(!seat_took);
+}

@@ -61,6 +61,12 @@ pub const ROUTES: &[(Method, &str, Access)] = &[
         "/api/calls/{id}/disposition",
         Access::Roles(DISPOSE),
     ),
+    // a caller's voice: supervisors review ghost verdicts
+    (
+        Method::GET,
+        "/api/calls/{id}/screening-audio",
+        Access::Roles(SUPERVISE),
+    ),
     (
         Method::GET,
         "/api/analytics/summary",

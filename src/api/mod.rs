@@ -18,6 +18,7 @@
 //! | `GET /api/calls?since&until&category&kecamatan&caller&seat&limit` | any (seat: own and queued calls, no `caller`) | 200 `{calls}` |
 //! | `GET /api/calls/{id}` | any (seat: own or queued) | 200 `{call, queue_wait_ms, talk_ms, dispositions}` |
 //! | `POST /api/calls/{id}/disposition` | seat (own calls), supervisor, admin | 200 `{call, dispositions}` |
+//! | `GET /api/calls/{id}/screening-audio` | supervisor, admin | 200 `audio/wav`: what screening heard (issue 8); 404 without a kept clip |
 //! | `GET /api/analytics/summary[.csv]?since&until&by` | supervisor, analyst, admin | 200 JSON or CSV |
 //! | `GET /api/categories` | any | 200 `{categories}` |
 //! | `PUT /api/accounts/{name}` | admin | 200; body `{role, seat?, password?}`; revokes the account's tokens |
@@ -135,6 +136,8 @@ pub struct ApiState {
     categories: Arc<Vec<Category>>,
     analytics: Arc<Analytics>,
     clock: Clock,
+    /// What screening heard, kept per call (issue 8).
+    screening_audio: crate::screening::audio::AudioStore,
 }
 
 impl ApiState {
@@ -166,6 +169,7 @@ impl ApiState {
                 config.analytics.top_callers,
             )),
             clock: Arc::new(Timestamp::now),
+            screening_audio: config.screening.audio_store(),
         })
     }
 
@@ -228,6 +232,10 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/calls", get(records::list))
         .route("/api/calls/{id}", get(records::one))
         .route("/api/calls/{id}/disposition", post(records::dispose))
+        .route(
+            "/api/calls/{id}/screening-audio",
+            get(records::screening_audio),
+        )
         .route("/api/analytics/summary", get(analytics::summary_json))
         .route("/api/analytics/summary.csv", get(analytics::summary_csv))
         .route("/api/categories", get(analytics::categories))

@@ -161,6 +161,29 @@ pub(super) async fn one(
     })))
 }
 
+/// The call's screening audio as WAV (issue 8); supervisors only, by the route table: it is
+/// a caller's voice. 404 when the call or its clip (retention, screening off) is missing.
+pub(super) async fn screening_audio(
+    State(state): State<ApiState>,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    let Path(id) = id?;
+    state
+        .store
+        .get(id.clone())
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let audio = state.screening_audio.clone();
+    let clip = tokio::task::spawn_blocking(move || audio.load(&id))
+        .await
+        .map_err(|e| ApiError::from(crate::store::StoreError::Backend(e.to_string())))?
+        .map_err(|e| ApiError::from(crate::store::StoreError::Backend(e.to_string())))?
+        .ok_or(ApiError::NotFound)?;
+    let wav = crate::screening::audio::to_wav(&clip);
+    Ok(([(axum::http::header::CONTENT_TYPE, "audio/wav")], wav).into_response())
+}
+
 fn mark_of(c: &Category) -> HistoryMark {
     match (c.kind, c.counts_as) {
         (_, Some(CountsAs::Prank)) => HistoryMark::Prank,

@@ -293,3 +293,40 @@ async fn a_seat_reads_only_its_own_and_queued_calls() {
         assert_eq!(ids(&v), ["c2"]);
     }
 }
+
+#[tokio::test]
+async fn screening_audio_is_wav_for_supervisors_only() {
+    let app = app();
+    crate::screening::audio::AudioStore::new(app.audio_dir.path(), 30)
+        .save("c1", &[0xFF; 1600])
+        .unwrap()
+        .expect("kept");
+    let sup = app.login("sup").await;
+    let uri = "/api/calls/c1/screening-audio";
+    let a = app.call("GET", uri, Some(&sup), "").await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    assert_eq!(a.headers["content-type"], "audio/wav");
+    let seat = app.login("budi").await;
+    assert_eq!(
+        app.call("GET", uri, Some(&seat), "").await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.call("GET", uri, Some(KEY_ANALYST), "").await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.call("GET", uri, None, "").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    // A call without kept audio, and no call at all.
+    for missing in [
+        "/api/calls/c2/screening-audio",
+        "/api/calls/zz/screening-audio",
+    ] {
+        assert_eq!(
+            app.call("GET", missing, Some(&sup), "").await.status,
+            StatusCode::NOT_FOUND
+        );
+    }
+}

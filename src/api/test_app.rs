@@ -48,6 +48,8 @@ pub(super) struct App {
     pub(super) router: Router,
     pub(super) now: Arc<AtomicI64>,
     pub(super) store: Arc<MemoryStore>,
+    /// Where kept screening audio goes (never the repo's `data/`).
+    pub(super) audio_dir: tempfile::TempDir,
 }
 
 /// Accounts `budi` (seat1), `sari` (seat2), `sup`, `ana`, `root` (admin), passwords
@@ -90,6 +92,8 @@ pub(super) fn app() -> App {
     }
     let mut config = Config::default();
     config.accounts.token_ttl_s = 3600;
+    let audio_dir = tempfile::tempdir().unwrap();
+    config.screening.audio_dir = audio_dir.path().to_path_buf();
     config.api.keys = vec![
         ApiKey {
             name: "wallboard".into(),
@@ -114,6 +118,7 @@ pub(super) fn app() -> App {
         state,
         now,
         store,
+        audio_dir,
     }
 }
 

@@ -29,7 +29,8 @@ pub struct ScreeningConfig {
     /// Milliseconds to wait for speech or a key after the press-5 prompt starts.
     #[serde(default = "default_press5_ms")]
     pub press5_window_ms: u64,
-    /// Milliseconds of speech evidence within three seconds that decide "speaking" at once.
+    /// Milliseconds one run of speech probability must last to decide "speaking" (issue 8:
+    /// 200 ms, not a blip).
     #[serde(default = "default_min_speech_ms")]
     pub min_speech_ms: u64,
     /// The key a silent caller presses for help ("0"-"9", "*", "#").
@@ -47,6 +48,19 @@ pub struct ScreeningConfig {
     /// Days of dispositions read from the caller's history.
     #[serde(default = "default_history_days")]
     pub history_days: u32,
+    /// Folder of the screening audio kept per call (what screening heard, G.711 µ-law).
+    #[serde(default = "default_audio_dir")]
+    pub audio_dir: PathBuf,
+    /// Days the screening audio of a call is kept (0 = not kept).
+    #[serde(default = "default_audio_retention_days")]
+    pub audio_retention_days: u32,
+}
+
+fn default_audio_dir() -> PathBuf {
+    PathBuf::from("data/screening-audio")
+}
+fn default_audio_retention_days() -> u32 {
+    30
 }
 
 fn default_enabled() -> bool {
@@ -59,7 +73,7 @@ fn default_press5_ms() -> u64 {
     8000
 }
 fn default_min_speech_ms() -> u64 {
-    160
+    200
 }
 fn default_help_key() -> String {
     "5".to_owned()
@@ -84,6 +98,8 @@ impl Default for ScreeningConfig {
             listen_window_ms: default_listen_ms(),
             press5_window_ms: default_press5_ms(),
             min_speech_ms: default_min_speech_ms(),
+            audio_dir: default_audio_dir(),
+            audio_retention_days: default_audio_retention_days(),
             help_key: default_help_key(),
             ghost_action: default_ghost_action(),
             greeting_prompt: default_greeting(),
@@ -94,6 +110,11 @@ impl Default for ScreeningConfig {
 }
 
 impl ScreeningConfig {
+    /// Where the screening audio of each call is kept, and for how long.
+    pub fn audio_store(&self) -> crate::screening::audio::AudioStore {
+        crate::screening::audio::AudioStore::new(&self.audio_dir, self.audio_retention_days)
+    }
+
     /// `listen_window_ms` as a duration.
     pub fn listen_window(&self) -> Duration {
         Duration::from_millis(self.listen_window_ms)
@@ -131,7 +152,7 @@ impl ScreeningConfig {
         if self.min_speech_ms < 20 || self.min_speech_ms > 1000 {
             return Err(ValidationError::new(
                 "screening.min_speech_ms",
-                "must be 20..=1000 (evidence within three seconds)",
+                "must be 20..=1000 (one run of speech probability)",
             ));
         }
         Ok(())

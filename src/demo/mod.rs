@@ -78,6 +78,7 @@ pub async fn run(root: &Path) -> anyhow::Result<()> {
     config.sip.listen = free_addr().await?;
     config.api.listen = "127.0.0.1:0".parse()?;
     config.store.path = dir.join("demo.sqlite");
+    config.screening.audio_dir = dir.join("screening-audio");
     config.routing.wrap_up_s = 1;
     for prompt in [
         &mut config.routing.queue_prompt,

@@ -1,15 +1,33 @@
-//! Per-call analysis of the caller's RTP: G.711 decoding into 20 ms frames, the VAD, in-band
-//! and RFC 4733 DTMF, comfort noise (RFC 3389, payload type 13), and missing RTP counted as
+//! Per-call analysis of the caller's RTP: G.711 decoding into 20 ms frames, the speech model
+//! ([`super::model`], 32 ms chunks) and its decision policy ([`super::policy`]), in-band and
+//! RFC 4733 DTMF, comfort noise (RFC 3389, payload type 13), and missing RTP counted as
 //! silence. Time is the audio clock (frames analysed since `start`), caught up to `now` with
 //! silence when packets stop.
+//!
+//! No level gate: the model judges the shape of the sound, not its loudness, so a caller at
+//! −45 dBFS is heard like one at −10 dBFS. Levels are only reported (peak, mean).
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
 use super::dtmf::{Digit, InbandDtmf, Rfc4733};
-use super::vad::{Vad, FRAME_MS, FRAME_SAMPLES};
+use super::model::{SpeechModel, WeightsError};
+use super::policy::{SpeechPolicy, Stretch};
 use crate::media::g711::{alaw_to_linear, ulaw_to_linear};
 use crate::media::rtp::RtpHeaderInfo;
+
+/// Samples in a 20 ms frame at 8 kHz (one G.711 packet of the usual size).
+pub const FRAME_SAMPLES: usize = 160;
+/// Milliseconds in a frame.
+pub const FRAME_MS: u64 = 20;
+
+/// Caller audio kept for review (audio.rs): the default listen + press-5 windows and a
+/// second more, 104 KB of µ-law.
+pub const CAPTURE_MS: u64 = 13_000;
+const CAPTURE_BYTES: usize = (CAPTURE_MS as usize) * 8;
+
+/// Samples per model chunk.
+const CHUNK: u64 = super::model::CHUNK_SAMPLES as u64;
 
 /// RFC 3551 payload types.
 const PT_PCMU: u8 = 0;
@@ -37,11 +55,11 @@ pub enum DigitSource {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum TimelineEvent {
-    /// A stretch of speech (smoothed VAD state).
+    /// A run of speech probability (policy.rs).
     Speech {
         /// Start, ms.
         start_ms: u64,
-        /// End, ms (the last frame with speech, hangover included).
+        /// End, ms.
         end_ms: u64,
     },
     /// A key.
@@ -60,7 +78,7 @@ pub enum TimelineEvent {
 pub struct AudioStats {
     /// Milliseconds of audio (received or filled) analysed.
     pub audio_ms: u64,
-    /// Milliseconds in the smoothed speech state.
+    /// Milliseconds in runs of speech probability.
     pub speech_ms: u64,
     /// Milliseconds not in speech (including missing RTP).
     pub silence_ms: u64,
@@ -72,48 +90,70 @@ pub struct AudioStats {
     pub other_packets: u64,
     /// Loudest frame, dBFS (−120 when none).
     pub peak_level_db: f32,
+    /// Mean level of the received audio (power mean over frames, missing RTP left out),
+    /// dBFS; −120 when none.
+    pub mean_level_db: f32,
+    /// The highest speech probability of any chunk, 0..1.
+    pub max_speech_probability: f32,
 }
 
 /// The analysis of one call.
 #[derive(Debug, Clone)]
 pub struct CallDetector {
     start: Instant,
-    min_speech_frames: usize,
-    vad: Vad,
+    /// `Err` when the model could not be built: the session queues the call unscreened.
+    model: Result<SpeechModel, WeightsError>,
+    policy: SpeechPolicy,
+    /// Samples given to the model (its clock; chunk k ends at sample 256·(k+1)).
+    model_samples: u64,
     inband: InbandDtmf,
     events: Rfc4733,
     /// Decoded samples waiting to fill a frame.
     pending: Vec<i16>,
     frames: u64,
     timeline: Vec<TimelineEvent>,
-    open_speech: Option<u64>,
-    decided_at_ms: Option<u64>,
     last_digit: Option<(Digit, DigitSource, u64)>,
+    /// The caller's audio since `start` as µ-law (missing RTP as silence), up to
+    /// [`CAPTURE_MS`].
+    capture: Vec<u8>,
+    /// Sum of squares of the samples of the model chunk being filled (its level).
+    chunk_energy: f64,
+    /// Sum of frame powers and count of received frames, for the mean level.
+    power_sum: f64,
+    power_frames: u64,
     stats: AudioStats,
 }
 
 impl CallDetector {
     /// Starts the analysis at `start` (when the caller's audio begins to count).
-    /// `min_speech` is the evidence within three seconds that decides speech.
+    /// `min_speech` is how long one run of speech probability must last to decide speech.
     pub fn new(start: Instant, min_speech: Duration) -> CallDetector {
-        let frames = (min_speech.as_millis() as u64 / FRAME_MS).max(1);
         CallDetector {
             start,
-            min_speech_frames: usize::try_from(frames).unwrap_or(usize::MAX),
-            vad: Vad::new(),
+            model: SpeechModel::new(),
+            policy: SpeechPolicy::new(min_speech.as_millis() as u64),
+            model_samples: 0,
+            chunk_energy: 0.0,
+            capture: Vec::new(),
             inband: InbandDtmf::new(),
             events: Rfc4733::new(),
             pending: Vec::with_capacity(2 * FRAME_SAMPLES),
             frames: 0,
             timeline: Vec::new(),
-            open_speech: None,
-            decided_at_ms: None,
             last_digit: None,
+            power_sum: 0.0,
+            power_frames: 0,
             stats: AudioStats {
                 peak_level_db: -120.0,
+                mean_level_db: -120.0,
                 ..AudioStats::default()
             },
         }
+    }
+
+    /// The speech model could not be used (the session queues the call unscreened).
+    pub fn model_fault(&self) -> Option<WeightsError> {
+        self.model.as_ref().err().copied()
     }
 
     /// One RTP packet from the caller.
@@ -147,23 +187,20 @@ impl CallDetector {
         self.frames * FRAME_MS
     }
 
-    /// Enough speech evidence was heard within three seconds.
+    /// One run of speech probability lasted `min_speech`.
     pub fn speech_decided(&self) -> bool {
-        self.decided_at_ms.is_some()
+        self.policy.decided_at_ms().is_some()
     }
 
     /// When speech was decided (ms of audio).
     pub fn decided_at_ms(&self) -> Option<u64> {
-        self.decided_at_ms
+        self.policy.decided_at_ms()
     }
 
-    /// Any speech at all (a smoothed speech stretch, however short).
+    /// Anything the model would call speech at the low threshold (policy.rs, "faint"):
+    /// such a call is never ended as ghost.
     pub fn heard_speech(&self) -> bool {
-        self.open_speech.is_some()
-            || self
-                .timeline
-                .iter()
-                .any(|e| matches!(e, TimelineEvent::Speech { .. }))
+        self.policy.heard_faint()
     }
 
     /// The keys pressed so far, in order.
@@ -177,18 +214,40 @@ impl CallDetector {
     /// The timeline, with a speech stretch still open closed at the current time.
     pub fn timeline(&self) -> Vec<TimelineEvent> {
         let mut t = self.timeline.clone();
-        if let Some(start_ms) = self.open_speech {
-            t.push(TimelineEvent::Speech {
-                start_ms,
-                end_ms: self.audio_ms(),
-            });
+        if let Some(s) = self.policy.open() {
+            t.push(speech_event(s));
         }
         t
     }
 
     /// The counters.
     pub fn stats(&self) -> AudioStats {
-        self.stats
+        let mut st = self.stats;
+        if self.power_frames > 0 {
+            st.mean_level_db = power_db(self.power_sum / self.power_frames as f64);
+        }
+        st.max_speech_probability = self.policy.max_probability();
+        st
+    }
+
+    /// What screening heard: the caller's audio from the start as G.711 µ-law, 8 kHz, missing
+    /// RTP as silence, at most [`CAPTURE_MS`] (audio.rs keeps it per call).
+    pub fn screening_audio(&self) -> &[u8] {
+        &self.capture
+    }
+
+    /// The audio statistics as kept in the call record (levels, speech time, keys).
+    pub fn record_audio(&self) -> crate::store::AudioStats {
+        let st = self.stats();
+        let ms = |v: u64| v.min(u64::from(u32::MAX)) as u32;
+        let heard = self.power_frames > 0;
+        crate::store::AudioStats {
+            speech_ms: ms(st.speech_ms),
+            silence_ms: ms(st.silence_ms),
+            mean_dbfs: heard.then_some(st.mean_level_db),
+            peak_dbfs: heard.then_some(st.peak_level_db),
+            dtmf: self.digits().collect(),
+        }
     }
 
     fn on_audio(&mut self, samples: impl Iterator<Item = i16>) {
@@ -215,6 +274,21 @@ impl CallDetector {
         }
         if missing > MAX_GAP_FRAMES {
             let rest = missing - MAX_GAP_FRAMES;
+            // A long gap is silence: the model starts afresh after it (as after a reset)
+            // instead of running on every frame of it.
+            if let Ok(m) = &mut self.model {
+                *m = m.fresh();
+            }
+            self.chunk_energy = 0.0;
+            let silence = (rest as usize * FRAME_SAMPLES)
+                .min(CAPTURE_BYTES - self.capture.len().min(CAPTURE_BYTES));
+            self.capture.resize(self.capture.len() + silence, 0xFF);
+            // The next chunk starts on a chunk boundary again, as in the fresh model.
+            self.model_samples += rest * FRAME_SAMPLES as u64;
+            self.model_samples = self.model_samples.next_multiple_of(CHUNK);
+            if let Some(s) = self.policy.gap(self.model_samples / 8) {
+                self.timeline.push(speech_event(s));
+            }
             self.frames += rest;
             self.stats.silence_ms += rest * FRAME_MS;
             self.stats.missing_ms += rest * FRAME_MS;
@@ -223,8 +297,10 @@ impl CallDetector {
     }
 
     fn push_frame(&mut self, frame: &[i16; FRAME_SAMPLES], missing: bool) {
-        let at_ms = self.audio_ms();
-        let v = self.vad.push(frame);
+        if self.capture.len() < CAPTURE_BYTES {
+            self.capture
+                .extend(frame.iter().map(|&s| crate::media::g711::linear_to_ulaw(s)));
+        }
         if let Some(d) = self.inband.push(frame) {
             self.push_digit(d, DigitSource::Inband);
         }
@@ -232,23 +308,44 @@ impl CallDetector {
         self.stats.audio_ms += FRAME_MS;
         if missing {
             self.stats.missing_ms += FRAME_MS;
+        } else {
+            let power = frame_power(frame);
+            self.power_sum += power;
+            self.power_frames += 1;
+            self.stats.peak_level_db = self.stats.peak_level_db.max(power_db(power));
         }
-        self.stats.peak_level_db = self.stats.peak_level_db.max(v.features.level_db);
-        if v.speech {
+        let mut prob = None;
+        if let Ok(model) = &mut self.model {
+            // 160 samples complete at most one 256-sample chunk.
+            model.push(frame, |p| prob = Some(p));
+        }
+        // The level of the chunk that completed (if one did), split where it ends.
+        let into = (self.model_samples % CHUNK) as usize;
+        let split = (CHUNK as usize - into).min(FRAME_SAMPLES);
+        let energy =
+            |s: &[i16]| -> f64 { s.iter().map(|&v| (f64::from(v) / 32768.0).powi(2)).sum() };
+        let mut chunk_level = None;
+        if into + FRAME_SAMPLES >= CHUNK as usize {
+            let e = self.chunk_energy + energy(&frame[..split]);
+            chunk_level = Some(power_db(e / CHUNK as f64));
+            self.chunk_energy = energy(&frame[split..]);
+        } else {
+            self.chunk_energy += energy(&frame[..]);
+        }
+        self.model_samples += FRAME_SAMPLES as u64;
+        let mut speech = self.policy.open().is_some();
+        if let (Some(p), Some(level)) = (prob, chunk_level) {
+            let chunk_end = self.model_samples - self.model_samples % CHUNK;
+            let step = self.policy.push(chunk_end / 8, p, level);
+            if let Some(s) = step.ended {
+                self.timeline.push(speech_event(s));
+            }
+            speech = step.in_run;
+        }
+        if speech {
             self.stats.speech_ms += FRAME_MS;
-            self.open_speech.get_or_insert(at_ms);
         } else {
             self.stats.silence_ms += FRAME_MS;
-            if let Some(start_ms) = self.open_speech.take() {
-                self.timeline.push(TimelineEvent::Speech {
-                    start_ms,
-                    end_ms: at_ms,
-                });
-            }
-        }
-        if self.decided_at_ms.is_none() && self.vad.recent_speech_frames() >= self.min_speech_frames
-        {
-            self.decided_at_ms = Some(self.audio_ms());
         }
     }
 
@@ -267,4 +364,24 @@ impl CallDetector {
             source,
         });
     }
+}
+
+fn speech_event(s: Stretch) -> TimelineEvent {
+    TimelineEvent::Speech {
+        start_ms: s.start_ms,
+        end_ms: s.end_ms,
+    }
+}
+
+/// Mean square of a frame, full scale = 1.
+fn frame_power(frame: &[i16]) -> f64 {
+    let sum: f64 = frame
+        .iter()
+        .map(|&s| (f64::from(s) / 32768.0).powi(2))
+        .sum();
+    sum / frame.len().max(1) as f64
+}
+
+fn power_db(power: f64) -> f32 {
+    (10.0 * power.max(1e-12).log10()) as f32
 }

@@ -5,7 +5,7 @@
 //! (§2.5.1.3), the end packet (E bit) is sent three times (§2.5.1.4). An event is keyed by its
 //! timestamp, so lost, reordered or repeated packets report each key once: at its first
 //! packet seen (marker or not), never again for that timestamp.
-use super::vad::FRAME_SAMPLES;
+use super::detector::FRAME_SAMPLES;
 
 /// A key, `0`-`9`, `*`, `#`, `A`-`D`.
 pub type Digit = char;

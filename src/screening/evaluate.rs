@@ -42,29 +42,110 @@ impl ClipResult {
     }
 }
 
+/// One row of a `labels.tsv`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LabelRow {
+    /// Clip file, relative to the set's folder.
+    pub file: String,
+    /// `genuine` rather than `ghost`.
+    pub genuine: bool,
+    /// The kind column.
+    pub kind: String,
+    /// Labelled speech onset, ms (`-` or empty: none).
+    pub onset_ms: Option<u64>,
+}
+
+/// Parses a `labels.tsv`. Both layouts are read by their header: the synthetic set's
+/// `file, label, kind, onset_s` and the real set's `name, label, kind, description, onset`
+/// (any column order; extra columns are ignored). Every row that cannot be read is an error
+/// naming its line: a set is never scored silently short.
+pub fn parse_labels(path: &str, text: &str) -> Result<Vec<LabelRow>, InputError> {
+    let err = |line: usize, reason: String| InputError::Labels {
+        path: path.to_owned(),
+        line,
+        reason,
+    };
+    let mut lines = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty());
+    let (_, header) = lines
+        .next()
+        .ok_or_else(|| err(1, "empty file, expected a header row".into()))?;
+    let cols: Vec<&str> = header.split('\t').map(str::trim).collect();
+    let find = |names: &[&str]| cols.iter().position(|c| names.contains(c));
+    let (Some(fc), Some(lc), Some(kc), Some(oc)) = (
+        find(&["name", "file"]),
+        find(&["label"]),
+        find(&["kind"]),
+        find(&["onset", "onset_s"]),
+    ) else {
+        return Err(err(
+            1,
+            format!("header {header:?} lacks name (or file), label, kind and onset (or onset_s)"),
+        ));
+    };
+    let mut rows = Vec::new();
+    for (i, line) in lines {
+        let n = i + 1;
+        let f: Vec<&str> = line.split('\t').collect();
+        if f.len() != cols.len() {
+            return Err(err(
+                n,
+                format!("{} columns where the header has {}", f.len(), cols.len()),
+            ));
+        }
+        let genuine = match f[lc].trim() {
+            "genuine" => true,
+            "ghost" => false,
+            other => {
+                return Err(err(
+                    n,
+                    format!("label {other:?} is neither genuine nor ghost"),
+                ))
+            }
+        };
+        let onset_ms = match f[oc].trim() {
+            "" | "-" => None,
+            o => match o.parse::<f64>() {
+                Ok(s) if s.is_finite() && s >= 0.0 => Some((s * 1000.0).round() as u64),
+                _ => return Err(err(n, format!("onset {o:?} is not a number of seconds"))),
+            },
+        };
+        let file = f[fc].trim();
+        if file.is_empty() {
+            return Err(err(n, "empty clip name".into()));
+        }
+        rows.push(LabelRow {
+            file: file.to_owned(),
+            genuine,
+            kind: f[kc].trim().to_owned(),
+            onset_ms,
+        });
+    }
+    if rows.is_empty() {
+        return Err(err(1, "no clips listed".into()));
+    }
+    Ok(rows)
+}
+
 /// Runs every clip listed in `dir/labels.tsv`.
 pub fn evaluate_set(dir: &Path, settings: &ScreeningConfig) -> Result<Vec<ClipResult>, InputError> {
     let labels_path = dir.join("labels.tsv");
+    let shown = labels_path.display().to_string();
     let labels = std::fs::read_to_string(&labels_path).map_err(|source| InputError::Io {
-        path: labels_path.display().to_string(),
+        path: shown.clone(),
         source,
     })?;
     let start = Instant::now();
     let mut out = Vec::new();
-    for line in labels.lines().skip(1) {
-        let cols: Vec<&str> = line.split('\t').collect();
-        let [file, label, kind, onset] = cols[..] else {
-            continue;
-        };
-        let packets = read_file(&dir.join(file))?;
+    for row in parse_labels(&shown, &labels)? {
+        let packets = read_file(&dir.join(&row.file))?;
         out.push(ClipResult {
-            file: file.to_owned(),
-            genuine: label == "genuine",
-            kind: kind.to_owned(),
-            onset_ms: onset
-                .parse::<f64>()
-                .ok()
-                .map(|s| (s * 1000.0).round() as u64),
+            file: row.file,
+            genuine: row.genuine,
+            kind: row.kind,
+            onset_ms: row.onset_ms,
             report: run(&packets, settings, start),
         });
     }
@@ -126,4 +207,45 @@ pub fn accuracy_table(results: &[ClipResult]) -> String {
         lat.len()
     );
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_layouts_are_read_and_bad_rows_are_named() {
+        let old = "file\tlabel\tkind\tonset_s\na.ul\tgenuine\tvoice\t0.30\nb.ul\tghost\thiss\t-\n";
+        let rows = parse_labels("old", old).expect("old layout");
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].onset_ms, Some(300));
+        assert!(!rows[1].genuine);
+        let new = "name\tlabel\tkind\tdescription\tonset\nc.ul\tgenuine\tvoice\tsome words\t1.5\n";
+        let rows = parse_labels("new", new).expect("new layout");
+        assert_eq!(
+            (rows[0].file.as_str(), rows[0].onset_ms),
+            ("c.ul", Some(1500))
+        );
+        for (bad, want) in [
+            (
+                "name\tlabel\tkind\tdescription\tonset\nc.ul\tgenuine\tvoice\t1.5\n",
+                "line 2: 4 columns",
+            ),
+            (
+                "name\tlabel\tkind\tonset\nc.ul\tmaybe\tvoice\t1\n",
+                "line 2: label \"maybe\"",
+            ),
+            (
+                "name\tlabel\tkind\tonset\nc.ul\tghost\tvoice\tsoon\n",
+                "line 2: onset \"soon\"",
+            ),
+            ("clip\tlabel\n", "line 1: header"),
+            ("name\tlabel\tkind\tonset\n", "no clips"),
+        ] {
+            let e = parse_labels("set/labels.tsv", bad)
+                .expect_err(bad)
+                .to_string();
+            assert!(e.contains(want) && e.starts_with("set/labels.tsv"), "{e}");
+        }
+    }
 }

@@ -36,6 +36,16 @@ pub enum InputError {
     /// A pcap file we cannot use.
     #[error("pcap: {0}")]
     Pcap(&'static str),
+    /// A row of a labelled set's `labels.tsv` that cannot be read.
+    #[error("{path} line {line}: {reason}")]
+    Labels {
+        /// The labels file.
+        path: String,
+        /// 1-based line number.
+        line: usize,
+        /// What is wrong with it.
+        reason: String,
+    },
 }
 
 /// Reads `path` by its extension.

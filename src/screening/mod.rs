@@ -1,9 +1,11 @@
 //! Screening of the caller's audio (issue 4), all pure (no tokio, no sockets, no clock):
 //!
-//! - [`vad`] (+ [`spectrum`]): voice activity per 20 ms frame, chosen by measurement;
+//! - [`model`]: the speech model (Silero VAD v5, 8 kHz, plain Rust), a probability per 32 ms;
+//! - [`policy`]: speech decided on a run of probability, "faint speech" that blocks ghost;
 //! - [`dtmf`]: RFC 4733 telephone-events and in-band tones;
 //! - [`detector`]: per-call analysis of the caller's RTP → timeline, levels, counters;
 //! - [`session`]: listen window → press-5 prompt → outcome, with the safety rule;
+//! - [`audio`]: what screening heard, one µ-law file per call, deleted by age, WAV out;
 //! - [`history`]: caller identity and repeat-caller windows;
 //! - [`score`](mod@score): the risk score with named reasons, the class and the SIP header values;
 //! - [`tap`]: [`ScreeningTap`], the media relay's hook feeding per-call detectors;
@@ -12,17 +14,19 @@
 //!
 //! Safety rule (DESIGN.md): a caller who speaks or presses a key always reaches a seat, and
 //! any screening fault queues the call unscreened.
+pub mod audio;
 pub mod detector;
 pub mod dtmf;
 pub mod evaluate;
+pub mod export;
 pub mod history;
 pub mod input;
+pub mod model;
 pub mod offline;
+pub mod policy;
 pub mod score;
 pub mod session;
-pub mod spectrum;
 pub mod tap;
-pub mod vad;
 
 #[cfg(test)]
 mod tests;

@@ -141,6 +141,8 @@ pub fn score(outcome: Outcome, f: &CallFeatures, ghost_action: GhostAction) -> R
         Outcome::SilentNeedsHelp => Some(CallClass::SilentNeedsHelp),
         Outcome::Speaking if repeat_prank => Some(CallClass::RepeatPrank),
         Outcome::Speaking => Some(CallClass::Speaking),
+        // Never ended: the model heard something like speech (session.rs).
+        Outcome::FaintSpeech => Some(CallClass::Low),
         Outcome::Unscreened(_) => Some(CallClass::Unscreened),
         Outcome::Ghost => match ghost_action {
             GhostAction::QueueLowest => Some(CallClass::Low),

@@ -4,17 +4,21 @@
 //!  new(now) ──► Listening { until: now + listen }
 //!                 │ speech decided ─────────────────────────────► Done(Speaking)
 //!                 │ any key (help key ► SilentNeedsHelp) ───────► Done(..)
-//!                 │ until: speech heard at all ─────────────────► Done(Speaking)
-//!                 ▼ until: nothing   [action: PlayPress5Prompt]
+//!                 │ model missing ──────────────────────────────► Done(Unscreened(Detector))
+//!                 ▼ until: not decided   [action: PlayPress5Prompt]
 //!              AwaitingKey { until: now + press5 }
-//!                 │ speech / key ───────────────────────────────► Done(Speaking | SilentNeedsHelp)
+//!                 │ speech decided / key ───────────────────────► Done(Speaking | SilentNeedsHelp)
+//!                 │ until: faint speech heard ──────────────────► Done(FaintSpeech)
 //!                 ▼ until: nothing
 //!              Done(Ghost)
 //!  hang_up() in any open state ► Done(HungUp);  fault() ► Done(Unscreened(fault))
 //! ```
 //!
-//! Safety rule: once any speech stretch or any key has been seen the outcome can no longer
-//! be `Ghost` — not even through a fault (that gives `Unscreened`, which is queued).
+//! The end of a window never turns what was heard into *speaking* (issue 8: noise that blips
+//! must not reach a seat as speech); but a call in which the model heard anything it would
+//! call speech at its low threshold is never ended as ghost either: it ends as
+//! `FaintSpeech`, queued at the lowest class. Safety rule: a decided run of speech or any key
+//! is a human; a fault gives `Unscreened`, which is queued.
 use std::collections::VecDeque;
 use std::time::Instant;
 
@@ -50,6 +54,9 @@ pub enum Outcome {
     Speaking,
     /// The help key: queue first, flag to the call taker.
     SilentNeedsHelp,
+    /// No decided speech, but something the model would call speech at its low threshold:
+    /// queued at the lowest class, never ended.
+    FaintSpeech,
     /// Nothing but silence or noise through both windows.
     Ghost,
     /// The caller hung up before screening ended.
@@ -64,9 +71,24 @@ impl Outcome {
         match self {
             Outcome::Speaking => "speaking",
             Outcome::SilentNeedsHelp => "silent_needs_help",
+            Outcome::FaintSpeech => "faint_speech",
             Outcome::Ghost => "ghost",
             Outcome::HungUp => "hung_up",
             Outcome::Unscreened(_) => "unscreened",
+        }
+    }
+}
+
+impl Outcome {
+    /// The class kept in the call record.
+    pub fn record_class(self) -> crate::store::ScreeningClass {
+        use crate::store::ScreeningClass as C;
+        match self {
+            Outcome::Speaking => C::Speaking,
+            Outcome::SilentNeedsHelp => C::SilentNeedsHelp,
+            Outcome::FaintSpeech => C::FaintSpeech,
+            Outcome::Ghost => C::Ghost,
+            Outcome::HungUp | Outcome::Unscreened(_) => C::Unscreened,
         }
     }
 }
@@ -160,6 +182,9 @@ impl Session {
             State::Done(_) => return,
             State::Listening { until } | State::AwaitingKey { until } => until,
         };
+        if det.model_fault().is_some() {
+            return self.finish(now, Outcome::Unscreened(ScreeningFault::Detector));
+        }
         let help = self.settings.help_key();
         let mut digits = det.digits();
         if let Some(first) = digits.next() {
@@ -178,9 +203,6 @@ impl Session {
         if now < until {
             return;
         }
-        if det.heard_speech() {
-            return self.finish(now, Outcome::Speaking);
-        }
         match self.state {
             State::Listening { .. } => {
                 self.state = State::AwaitingKey {
@@ -188,6 +210,7 @@ impl Session {
                 };
                 self.actions.push_back(Action::PlayPress5Prompt);
             }
+            _ if det.heard_speech() => self.finish(now, Outcome::FaintSpeech),
             _ => self.finish(now, Outcome::Ghost),
         }
     }

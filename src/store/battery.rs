@@ -331,6 +331,31 @@ pub(crate) fn caller_history_windows(store: &dyn CallStore) {
     );
 }
 
+/// Issue 8: a call screening ends as ghost is disposed `ghost` by `screening`, so that the
+/// caller's history and the category counts see it; a call taker's disposition stays.
+pub(crate) fn screening_ghost_is_counted_as_ghost(store: &dyn CallStore) {
+    let ghost_end = |s| CallUpdate::Ended {
+        at: at(s),
+        reason: EndReason::Ghost,
+        by: Party::Gateway,
+    };
+    store.record_event("g1", received(0, Some("0811"))).unwrap();
+    store.record_event("g1", ghost_end(12)).unwrap();
+    let r = store.get("g1").unwrap().expect("record");
+    let d = r.disposition.as_ref().expect("disposed by screening");
+    assert_eq!(
+        (d.category.as_str(), d.mark, d.by.as_str()),
+        ("ghost", HistoryMark::Ghost, "screening")
+    );
+    assert_eq!(store.dispositions("g1").unwrap().len(), 1);
+    let h = store.caller_history("0811", at(3600), at(0)).unwrap();
+    assert_eq!(h.ghost, 1);
+    // An ordinary end is not disposed.
+    store.record_event("n1", received(0, Some("0811"))).unwrap();
+    store.record_event("n1", ended(20)).unwrap();
+    assert_eq!(store.get("n1").unwrap().expect("record").disposition, None);
+}
+
 pub(crate) fn hourly_counts_follow_every_change(store: &dyn CallStore) {
     seed_list(store); // six calls in hour 0
     store
@@ -418,7 +443,7 @@ macro_rules! battery {
             battery!(@tests $make; lifecycle_fills_every_field, illegal_updates_are_typed_errors,
                 dispositions_keep_history_and_place, interrupt_marks_only_unfinished,
                 list_filters, caller_history_windows, hourly_counts_follow_every_change,
-                top_callers_ranked, accounts_round_trip);
+                top_callers_ranked, accounts_round_trip, screening_ghost_is_counted_as_ghost);
         }
     };
     (@tests $make:expr; $($name:ident),*) => {

@@ -51,7 +51,15 @@ impl CallStore for MemoryStore {
     fn record_event(&self, id: &str, update: CallUpdate) -> Result<(), StoreError> {
         let mut inner = self.lock();
         match inner.calls.get_mut(id) {
-            Some(record) => record.apply(update),
+            Some(record) => {
+                let auto = record.screening_disposition(&update);
+                record.apply(update)?;
+                if let Some(d) = auto {
+                    record.dispose(d.clone());
+                    inner.dispositions.entry(id.to_owned()).or_default().push(d);
+                }
+                Ok(())
+            }
             None => {
                 let record = CallRecord::create(id, update)?;
                 inner.calls.insert(id.to_owned(), record);

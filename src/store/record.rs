@@ -40,6 +40,11 @@ impl CallState {
     }
 }
 
+/// The category of a call that screening ended as ghost.
+pub(crate) const SCREENING_GHOST_CATEGORY: &str = "ghost";
+/// The `by` of dispositions that screening makes.
+pub(crate) const SCREENING_ACCOUNT: &str = "screening";
+
 /// The class screening gave the call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -50,6 +55,8 @@ pub enum ScreeningClass {
     SilentNeedsHelp,
     /// Nothing heard, no key: a ghost call.
     Ghost,
+    /// No decided speech, but faint speech-like sound: queued at the lowest class (issue 8).
+    FaintSpeech,
     /// Screening failed or was skipped: queued as is (fail open).
     Unscreened,
 }
@@ -414,6 +421,28 @@ impl CallRecord {
     }
 
     /// Sets the current disposition and the effective place.
+    /// The disposition screening gives a call it ends as ghost (issue 8: a ghost is data, so
+    /// that the report, analytics and the caller's history count it), when `update` is that
+    /// end and no one disposed the call yet. Category `ghost` of the default taxonomy.
+    pub(crate) fn screening_disposition(&self, update: &CallUpdate) -> Option<Disposition> {
+        match update {
+            CallUpdate::Ended {
+                at,
+                reason: EndReason::Ghost,
+                ..
+            } if self.disposition.is_none() => Some(Disposition {
+                category: SCREENING_GHOST_CATEGORY.to_owned(),
+                mark: HistoryMark::Ghost,
+                kecamatan: None,
+                kelurahan: None,
+                notes: String::new(),
+                by: SCREENING_ACCOUNT.to_owned(),
+                at: *at,
+            }),
+            _ => None,
+        }
+    }
+
     pub(crate) fn dispose(&mut self, d: Disposition) {
         if d.kecamatan.is_some() {
             self.kecamatan = d.kecamatan.clone();

@@ -124,11 +124,38 @@ fn apply_one(tx: &Transaction<'_>, id: &str, update: CallUpdate) -> Result<(), S
     match load(tx, id)? {
         Some(mut record) => {
             let old = record.bucket();
+            let auto = record.screening_disposition(&update);
             record.apply(update)?;
+            if let Some(d) = auto {
+                insert_disposition(tx, id, &d)?;
+                record.dispose(d);
+            }
             save(tx, &record, Some(old))
         }
         None => save(tx, &CallRecord::create(id, update)?, None),
     }
+}
+
+fn insert_disposition(tx: &Transaction<'_>, id: &str, d: &Disposition) -> Result<(), StoreError> {
+    tx.prepare_cached(
+        "INSERT INTO dispositions
+         (call_id, at, by_name, category, mark, kecamatan, kelurahan, notes)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )
+    .and_then(|mut s| {
+        s.execute(params![
+            id,
+            d.at.as_ms(),
+            d.by,
+            d.category,
+            name(&d.mark),
+            d.kecamatan,
+            d.kelurahan,
+            d.notes
+        ])
+    })
+    .map_err(db)?;
+    Ok(())
 }
 
 fn load(conn: &Connection, id: &str) -> Result<Option<CallRecord>, StoreError> {
@@ -201,24 +228,7 @@ impl CallStore for SqliteStore {
             let mut record =
                 load(tx, id)?.ok_or_else(|| StoreError::UnknownCall { id: id.to_owned() })?;
             let old = record.bucket();
-            tx.prepare_cached(
-                "INSERT INTO dispositions
-                 (call_id, at, by_name, category, mark, kecamatan, kelurahan, notes)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            )
-            .and_then(|mut s| {
-                s.execute(params![
-                    id,
-                    d.at.as_ms(),
-                    d.by,
-                    d.category,
-                    name(&d.mark),
-                    d.kecamatan,
-                    d.kelurahan,
-                    d.notes
-                ])
-            })
-            .map_err(db)?;
+            insert_disposition(tx, id, &d)?;
             record.dispose(d);
             save(tx, &record, Some(old))?;
             Ok(record)

@@ -10,7 +10,7 @@ use crate::screening::{
     score, Action, CallFeatures, CallerId, Outcome, RepeatCallers, ScreeningFault,
     ScreeningSettings, ScreeningTap, Session,
 };
-use crate::store::{AudioStats, CallerHistory, EndReason, ScreeningClass};
+use crate::store::{CallerHistory, EndReason};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tracing::{info, warn};
@@ -158,7 +158,14 @@ impl Calls {
         outcome: Outcome,
         setup: &ScreeningSetup,
     ) {
-        let audio = setup.tap.take(id).map(|det| det.stats()).ok();
+        let det = setup.tap.take(id).ok();
+        let audio = det.as_ref().map(|det| det.record_audio());
+        // What screening heard, kept for review (one ~100 KB write; a failure only logs).
+        if let Some(det) = &det {
+            if let Err(e) = setup.settings.audio_store().save(id, det.screening_audio()) {
+                tracing::warn!(call = %id, error = %e, "screening audio not kept");
+            }
+        }
         let Some(call) = self.calls.get_mut(id) else {
             return;
         };
@@ -167,12 +174,7 @@ impl Calls {
         };
         let features = screening.features.unwrap_or_default();
         let risk = score(outcome, &features, setup.settings.ghost_action);
-        let class = match outcome {
-            Outcome::Speaking => ScreeningClass::Speaking,
-            Outcome::SilentNeedsHelp => ScreeningClass::SilentNeedsHelp,
-            Outcome::Ghost => ScreeningClass::Ghost,
-            Outcome::HungUp | Outcome::Unscreened(_) => ScreeningClass::Unscreened,
-        };
+        let class = outcome.record_class();
         info!(call = %id, outcome = outcome.as_str(), risk = %risk.risk_header(), reasons = %risk.reasons_header(), "screened");
         self.records.push_back((
             id.to_string(),
@@ -184,7 +186,7 @@ impl Calls {
                     .iter()
                     .map(|r| format!("{}={:.2}", r.name, r.share))
                     .collect(),
-                audio: audio.map(store_audio).unwrap_or_default(),
+                audio: audio.unwrap_or_default(),
             },
         ));
         // Only a ghost verdict may end a call here; any other outcome without a class is
@@ -211,15 +213,5 @@ impl Calls {
                 self.hang_up_both(ctx, id, EndReason::Ghost);
             }
         }
-    }
-}
-
-fn store_audio(stats: crate::screening::AudioStats) -> AudioStats {
-    AudioStats {
-        speech_ms: stats.speech_ms.min(u64::from(u32::MAX)) as u32,
-        silence_ms: stats.silence_ms.min(u64::from(u32::MAX)) as u32,
-        mean_dbfs: None,
-        peak_dbfs: Some(stats.peak_level_db),
-        dtmf: String::new(),
     }
 }
