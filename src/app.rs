@@ -2,15 +2,15 @@
 //! until SIGINT/SIGTERM, then drains (STYLE.md habit 9).
 
 use crate::config::{Config, DigestAlgorithm};
+use crate::gateway::b2bua::{CallSettings, Prompt, ScreeningSetup};
+use crate::gateway::driver::{self, Control, DriverSettings, Snapshot};
+use crate::gateway::endpoint::{Endpoint, EndpointSettings, StaticSeat};
+use crate::gateway::record_writer::RecordWriter;
 use crate::media::MediaEngine;
 use crate::routing::AcdSettings;
 use crate::screening::{RepeatCallers, ScreeningTap};
-use crate::sip::b2bua::{CallSettings, Prompt, ScreeningSetup};
-use crate::sip::endpoint::{Endpoint, EndpointSettings, StaticSeat};
 use crate::sip::header::Uri;
-use crate::sip::records::RecordWriter;
 use crate::sip::registrar::{Algorithm, Registrar, RegistrarSettings, SeatCredential};
-use crate::sip::server::{self, Control, DriverSettings, Snapshot};
 use crate::sip::transaction::{Peer, Transport};
 use crate::sip::transaction::{Timers, TransactionLayer};
 use crate::sip::transport::TransportSettings;
@@ -238,7 +238,7 @@ fn load_prompts(config: &Config) -> std::collections::HashMap<Prompt, Option<Arc
 /// Reads a caller's past dispositions from the store when a screened call starts. It runs
 /// inside the SIP driver, so the read is wrapped in `block_in_place` (the runtime moves other
 /// tasks off this worker meanwhile); a failed read is an empty history: screening fails open.
-fn history_lookup(store: Arc<dyn CallStore>, days: u32) -> crate::sip::b2bua::HistoryLookup {
+fn history_lookup(store: Arc<dyn CallStore>, days: u32) -> crate::gateway::b2bua::HistoryLookup {
     Arc::new(move |number: &str| {
         let now = Timestamp::now();
         let since = Timestamp::from_ms(now.as_ms() - i64::from(days) * 86_400_000);
@@ -315,7 +315,7 @@ pub async fn serve(config: Config, shutdown: CancellationToken) -> anyhow::Resul
     };
     let (control_tx, control_rx) = tokio::sync::mpsc::channel::<Control>(64);
     let endpoint = endpoint(&config, local.clone(), screening)?;
-    let sip = tokio::spawn(server::serve(
+    let sip = tokio::spawn(driver::serve(
         endpoint,
         sockets.udp,
         sockets.tcp,

@@ -4,12 +4,12 @@
 //! side, busy → next seat, ring timeout → next seat, CANCEL before and after the seat
 //! answers (the §9.2 race), 3 calls on 2 seats.
 
-use siaga::media::Leg;
-use siaga::routing::AcdSettings;
-use siaga::sip::b2bua::{
+use siaga::gateway::b2bua::{
     CallSettings, CallState, MediaCommand, MediaEvent, Prompt, ScreeningSetup,
 };
-use siaga::sip::endpoint::{Endpoint, EndpointSettings, StaticSeat};
+use siaga::gateway::endpoint::{Endpoint, EndpointSettings, StaticSeat};
+use siaga::media::Leg;
+use siaga::routing::AcdSettings;
 use siaga::sip::message::{Message, Request, Response};
 use siaga::sip::parse::{parse, Framing};
 use siaga::sip::registrar::{Registrar, RegistrarSettings};

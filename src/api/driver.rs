@@ -3,8 +3,8 @@
 //! the ACD; the HTTP layer never touches call internals (STYLE.md habit 14).
 
 use super::RoutingControl;
+use crate::gateway::driver::{Control, Snapshot};
 use crate::routing::{AcdError, QueuedView, SeatView};
-use crate::sip::server::{Control, Snapshot};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 use tokio::sync::mpsc;

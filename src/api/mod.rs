@@ -126,8 +126,8 @@ pub use driver::DriverHandle;
 /// The listen address cannot be bound, or the built-in boundaries do not load.
 pub async fn start(
     config: &crate::config::Config,
-    snapshot: Arc<Mutex<crate::sip::server::Snapshot>>,
-    control: tokio::sync::mpsc::Sender<crate::sip::server::Control>,
+    snapshot: Arc<Mutex<crate::gateway::driver::Snapshot>>,
+    control: tokio::sync::mpsc::Sender<crate::gateway::driver::Control>,
     store: Arc<dyn crate::store::CallStore>,
     shutdown: CancellationToken,
 ) -> std::io::Result<tokio::task::JoinHandle<()>> {

@@ -1,11 +1,11 @@
 //! Building the messages of the seat leg: INVITE, CANCEL (RFC 3261 §9.1) and the responses
 //! to the trunk that carry our SDP.
 
-use super::super::dialog::via_value;
-use super::super::message::{Method, Request, Response};
-use super::super::reply::{random_token, response_to};
-use super::super::transaction::Peer;
 use super::call::Call;
+use crate::sip::dialog::via_value;
+use crate::sip::message::{Method, Request, Response};
+use crate::sip::reply::{random_token, response_to};
+use crate::sip::transaction::Peer;
 use std::net::SocketAddr;
 
 /// The INVITE to a seat: the caller's identity in From (so any softphone shows the number),

@@ -4,10 +4,10 @@
 
 use super::b2bua::{CallState, MediaCommand, MediaEvent, Prompt};
 use super::endpoint::{Endpoint, EndpointStats};
-use super::records::RecordWriter;
-use super::transport::{self, Inbound, TransportSettings};
+use super::record_writer::RecordWriter;
 use crate::media::{CallMedia, Leg, MediaEngine};
 use crate::routing::{AcdError, QueuedView, SeatView};
+use crate::sip::transport::{self, Inbound, TransportSettings};
 use crate::store::CallUpdate;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -29,7 +29,7 @@ pub struct Snapshot {
     /// Live calls.
     pub calls: usize,
     /// Seats and their registration state.
-    pub seats: Vec<super::registrar::SeatStatus>,
+    pub seats: Vec<crate::sip::registrar::SeatStatus>,
     /// The ACD's seats.
     pub acd_seats: Vec<SeatView>,
     /// Calls waiting.

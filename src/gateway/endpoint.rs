@@ -17,15 +17,15 @@
 //! in a message, so it cannot be used to reflect traffic (it is no open proxy).
 
 use super::b2bua::{CallSettings, Calls, Ctx, MediaCommand, MediaEvent, SeatTargets};
-use super::header::{NameAddr, Via};
-use super::ingress::{ingress, Ingress, ALLOWED_METHODS};
-use super::message::{Message, Method, Request, Response};
-use super::parse::Framing;
-use super::rate_limit::RateLimiter;
-use super::registrar::{Binding, Registrar, SeatState};
-use super::reply::{random_token, response_to};
-use super::transaction::{Peer, TransactionLayer, Transport, TxEvent, TxKey};
 use crate::routing::{Acd, AcdSettings, SeatSpec};
+use crate::sip::header::{NameAddr, Via};
+use crate::sip::ingress::{ingress, Ingress, ALLOWED_METHODS};
+use crate::sip::message::{Message, Method, Request, Response};
+use crate::sip::parse::Framing;
+use crate::sip::rate_limit::RateLimiter;
+use crate::sip::registrar::{Binding, Registrar, SeatState};
+use crate::sip::reply::{random_token, response_to};
+use crate::sip::transaction::{Peer, TransactionLayer, Transport, TxEvent, TxKey};
 use std::collections::{HashMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
@@ -417,7 +417,7 @@ impl Endpoint {
         None
     }
 
-    fn send_probe(&mut self, now: Instant, probe: super::registrar::QualifyProbe) {
+    fn send_probe(&mut self, now: Instant, probe: crate::sip::registrar::QualifyProbe) {
         let transport = self
             .seat_transport
             .get(&probe.to)
@@ -437,7 +437,7 @@ impl Endpoint {
             Transport::Udp => "UDP",
             Transport::Tcp => "TCP",
         };
-        let branch = format!("{}{}", super::header::MAGIC_COOKIE, random_token());
+        let branch = format!("{}{}", crate::sip::header::MAGIC_COOKIE, random_token());
         options.headers.push(
             "Via",
             format!("SIP/2.0/{proto} {local};branch={branch};rport"),
@@ -469,7 +469,7 @@ impl Endpoint {
 }
 
 /// RFC 3261 §18.2.1 and RFC 3581 §4: record where the request really came from.
-fn stamp_top_via(headers: &mut super::message::Headers, source: SocketAddr) {
+fn stamp_top_via(headers: &mut crate::sip::message::Headers, source: SocketAddr) {
     if let Some(top) = headers.0.iter_mut().find(|h| h.name == "Via") {
         if let Ok(mut via) = Via::parse(&top.value) {
             stamp(&mut via, source);

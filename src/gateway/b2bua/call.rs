@@ -16,10 +16,10 @@
 //! answer) while waiting and while a seat rings; the trunk leg is answered (200 OK with the
 //! same SDP, RFC 3264 §5) only when a seat answers, so the trunk may CANCEL until then.
 
-use super::super::dialog::Dialog;
-use super::super::message::Request;
-use super::super::transaction::{Peer, TxKey};
 use crate::media::sdp::{Negotiated, SdpOrigin};
+use crate::sip::dialog::Dialog;
+use crate::sip::message::Request;
+use crate::sip::transaction::{Peer, TxKey};
 use std::net::SocketAddr;
 use std::time::Instant;
 
