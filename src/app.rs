@@ -3,9 +3,10 @@
 
 use crate::config::{Config, DigestAlgorithm};
 use crate::gateway::b2bua::{CallSettings, Prompt, ScreeningSetup};
-use crate::gateway::driver::{self, Control, DriverSettings, Snapshot};
+use crate::gateway::driver::{self, DriverSettings};
 use crate::gateway::endpoint::{Endpoint, EndpointSettings, StaticSeat};
 use crate::gateway::record_writer::RecordWriter;
+use crate::gateway::Handle;
 use crate::media::MediaEngine;
 use crate::routing::AcdSettings;
 use crate::screening::{RepeatCallers, ScreeningTap};
@@ -17,7 +18,7 @@ use crate::sip::transport::TransportSettings;
 use crate::store::{CallStore, SqliteStore, Timestamp};
 use anyhow::Context;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::{TcpListener, UdpSocket};
 use tokio_util::sync::CancellationToken;
@@ -289,9 +290,53 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 
 /// Runs the gateway until `shutdown` is cancelled (the demo and embedders use this).
 pub async fn serve(config: Config, shutdown: CancellationToken) -> anyhow::Result<()> {
+    start(config, shutdown).await?.wait().await
+}
+
+/// A started gateway: its [`Handle`] (commands and events) and the bound addresses.
+pub struct Running {
+    /// Commands in, events out.
+    pub handle: Handle,
+    /// The SIP addresses bound (port 0 resolved).
+    pub sip: Vec<SocketAddr>,
+    sip_task: tokio::task::JoinHandle<()>,
+    writer: tokio::task::JoinHandle<()>,
+    api: tokio::task::JoinHandle<()>,
+    shutdown: CancellationToken,
+}
+
+impl Running {
+    /// The token that stops this gateway.
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.shutdown.clone()
+    }
+
+    /// Waits until `shutdown` is cancelled, then for every task to drain.
+    ///
+    /// # Errors
+    ///
+    /// A task panicked.
+    pub async fn wait(self) -> anyhow::Result<()> {
+        self.shutdown.cancelled().await;
+        self.sip_task.await.context("SIP task failed")?;
+        // The driver dropped its sender: the writer drains what is left, then ends.
+        self.writer.await.context("call-record writer failed")?;
+        self.api.await.context("API task failed")?;
+        info!("stopped");
+        Ok(())
+    }
+}
+
+/// Binds the sockets, opens the store and starts the driver, the record writer and the API;
+/// they run until `shutdown` is cancelled.
+///
+/// # Errors
+///
+/// A socket cannot be bound, the store cannot be opened, or the configuration names a
+/// target that is not an IP address.
+pub async fn start(config: Config, shutdown: CancellationToken) -> anyhow::Result<Running> {
     let sockets = SipSockets::bind(&config).await?;
     let local = sockets.local_addrs();
-    let snapshot = Arc::new(Mutex::new(Snapshot::default()));
     let store = open_store(&config)?;
     let tap = Arc::new(ScreeningTap::new(Duration::from_millis(
         config.screening.min_speech_ms,
@@ -313,26 +358,26 @@ pub async fn serve(config: Config, shutdown: CancellationToken) -> anyhow::Resul
         prompts: load_prompts(&config),
         inactivity: config.media.inactivity_timeout(),
     };
-    let (control_tx, control_rx) = tokio::sync::mpsc::channel::<Control>(64);
+    let (gateway, inbox) = Handle::channel();
     let endpoint = endpoint(&config, local.clone(), screening)?;
-    let sip = tokio::spawn(driver::serve(
+    let sip_task = tokio::spawn(driver::serve(
         endpoint,
         sockets.udp,
         sockets.tcp,
         driver,
-        snapshot.clone(),
-        control_rx,
+        inbox,
         shutdown.clone(),
     ));
-    let api = crate::api::start(&config, snapshot, control_tx, store, shutdown.clone()).await?;
+    let api = crate::api::start(&config, gateway.clone(), store, shutdown.clone()).await?;
     info!(sip = ?local, api = %config.api.listen, seats = config.seats.len(), "siaga started");
-    shutdown.cancelled().await;
-    sip.await.context("SIP task failed")?;
-    // The driver dropped its sender: the writer drains what is left, then ends.
-    writer.await.context("call-record writer failed")?;
-    api.await.context("API task failed")?;
-    info!("stopped");
-    Ok(())
+    Ok(Running {
+        handle: gateway,
+        sip: local,
+        sip_task,
+        writer,
+        api,
+        shutdown,
+    })
 }
 
 struct Signals {

@@ -739,3 +739,105 @@ fn repeat_prank_caller_is_flagged_and_lowered_never_refused() {
         .unwrap()
         .contains("past_prank"));
 }
+
+// --- The gateway's event surface (issue 9): a call's events come out in the order it lived.
+
+use siaga::gateway::commands::AcdWatch;
+use siaga::gateway::Event;
+
+/// Every event the endpoint has produced since the last call: call-record events from the
+/// B2BUA, then seat and queue changes, as the driver publishes them.
+fn events(sim: &mut Sim, watch: &mut AcdWatch) -> Vec<Event> {
+    let mut out = Vec::new();
+    while let Some((call, record)) = sim.ep.poll_record() {
+        out.push(Event::of_record(&call, &record));
+    }
+    out.extend(watch.changes(sim.ep.acd(), sim.now));
+    out
+}
+
+/// The short name of an event, for order assertions.
+fn kind(event: &Event) -> String {
+    match event {
+        Event::CallReceived { .. } => "received".into(),
+        Event::CallScreened { class, .. } => format!("screened:{class:?}"),
+        Event::CallQueued { .. } => "queued".into(),
+        Event::SeatRinging { seat, .. } => format!("ringing:{seat}"),
+        Event::CallAnswered { seat, .. } => format!("answered:{seat}"),
+        Event::CallEnded { reason, by, .. } => format!("ended:{reason:?}:{by:?}"),
+        Event::SeatChanged { seat } => format!("seat:{}:{:?}", seat.name, seat.state),
+        Event::QueueChanged { queue } => format!("queue:{}", queue.len()),
+        other => format!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_screened_call_produces_its_events_in_order() {
+    let (mut sim, tap) = screening_sim();
+    let mut watch = AcdWatch::default();
+    assert_eq!(
+        events(&mut sim, &mut watch)
+            .iter()
+            .map(kind)
+            .collect::<Vec<_>>(),
+        ["seat:seat1:Available"],
+        "the first look shows every seat (an empty queue is no change)"
+    );
+    let mut seen = Vec::new();
+    sim.send(TRUNK, trunk_invite(90));
+    let ok = sim.take_response(TRUNK, 200, "INVITE");
+    let to = ok.headers.get("To").unwrap().to_string();
+    sim.send(TRUNK, trunk_in_dialog(90, "ACK", 1, &to));
+    seen.extend(events(&mut sim, &mut watch));
+    let call = call_id(&sim);
+    let speech = std::fs::read("fixtures/audio/speech.ul").unwrap();
+    caller_speaks(&mut sim, &tap, &call, &speech[..8000 * 2]);
+    seen.extend(events(&mut sim, &mut watch));
+    let invite = sim.take_request(SEAT1, "INVITE");
+    sim.send(SEAT1, seat_reply(&invite, 200, true));
+    sim.take_request(SEAT1, "ACK");
+    seen.extend(events(&mut sim, &mut watch));
+    sim.send(TRUNK, trunk_in_dialog(90, "BYE", 2, &to));
+    sim.take_response(TRUNK, 200, "BYE");
+    seen.extend(events(&mut sim, &mut watch));
+    let calls: Vec<String> = seen
+        .iter()
+        .filter(|e| !matches!(e, Event::SeatChanged { .. } | Event::QueueChanged { .. }))
+        .map(kind)
+        .collect();
+    assert_eq!(
+        calls,
+        [
+            "received",
+            "screened:Speaking",
+            "queued",
+            "ringing:seat1",
+            "answered:seat1",
+            "ended:Normal:Caller"
+        ]
+    );
+    // Every call event names this call.
+    assert!(seen.iter().all(|e| match e {
+        Event::CallReceived { call: c, .. }
+        | Event::CallScreened { call: c, .. }
+        | Event::CallQueued { call: c }
+        | Event::SeatRinging { call: c, .. }
+        | Event::CallAnswered { call: c, .. }
+        | Event::CallEnded { call: c, .. } => *c == call,
+        _ => true,
+    }));
+    // The seat went ringing → on call → wrap-up, as changes (not every tick).
+    let seats: Vec<String> = seen
+        .iter()
+        .filter(|e| matches!(e, Event::SeatChanged { .. }))
+        .map(kind)
+        .collect();
+    assert_eq!(
+        seats,
+        [
+            "seat:seat1:Ringing",
+            "seat:seat1:OnCall",
+            "seat:seat1:WrapUp"
+        ]
+    );
+}

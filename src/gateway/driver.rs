@@ -1,16 +1,18 @@
 //! The async driver: moves bytes between the sockets and the sans-IO [`Endpoint`], runs the
-//! endpoint's media commands on the [`MediaEngine`], and sleeps until the next timer. One task
+//! endpoint's media commands on the [`MediaEngine`], answers [`Command`]s from the gateway
+//! [`Handle`](super::Handle), publishes [`Event`]s, and sleeps until the next timer. One task
 //! owns the endpoint (STYLE.md habit 8).
 
 use super::b2bua::{CallState, MediaCommand, MediaEvent, Prompt};
-use super::endpoint::{Endpoint, EndpointStats};
+use super::commands::{self, AcdWatch};
+use super::endpoint::Endpoint;
 use super::record_writer::RecordWriter;
+use super::surface::{Command, Event, Inbox};
 use crate::media::{CallMedia, Leg, MediaEngine};
-use crate::routing::{AcdError, QueuedView, SeatView};
 use crate::sip::transport::{self, Inbound, TransportSettings};
 use crate::store::CallUpdate;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::{TcpListener, UdpSocket};
 use tokio::sync::mpsc;
@@ -18,44 +20,6 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::warn;
-
-/// A read-only snapshot the HTTP API and tests can look at.
-#[derive(Debug, Default, Clone)]
-pub struct Snapshot {
-    /// Endpoint counters.
-    pub stats: EndpointStats,
-    /// Live transactions.
-    pub transactions: usize,
-    /// Live calls.
-    pub calls: usize,
-    /// Seats and their registration state.
-    pub seats: Vec<crate::sip::registrar::SeatStatus>,
-    /// The ACD's seats.
-    pub acd_seats: Vec<SeatView>,
-    /// Calls waiting.
-    pub queue: Vec<QueuedView>,
-}
-
-/// A supervisor command for the ACD, with the reply channel.
-#[derive(Debug)]
-pub enum Control {
-    /// Pause a seat.
-    Pause {
-        /// Seat name.
-        seat: String,
-        /// Why (logged).
-        reason: String,
-        /// The outcome.
-        reply: std::sync::mpsc::SyncSender<Result<(), AcdError>>,
-    },
-    /// Resume a seat.
-    Resume {
-        /// Seat name.
-        seat: String,
-        /// The outcome.
-        reply: std::sync::mpsc::SyncSender<Result<(), AcdError>>,
-    },
-}
 
 /// What the driver needs besides the endpoint and sockets.
 pub struct DriverSettings {
@@ -77,10 +41,14 @@ pub async fn serve(
     udp: Vec<UdpSocket>,
     tcp: Vec<TcpListener>,
     settings: DriverSettings,
-    snapshot: Arc<Mutex<Snapshot>>,
-    mut control: mpsc::Receiver<Control>,
+    inbox: Inbox,
     shutdown: CancellationToken,
 ) {
+    let Inbox {
+        commands: mut control,
+        events,
+    } = inbox;
+    let mut watch = AcdWatch::default();
     let mut tasks = JoinSet::new();
     let (tx, mut rx) = mpsc::channel::<Inbound>(4096);
     let outbound = transport::start(
@@ -92,7 +60,6 @@ pub async fn serve(
         &mut tasks,
     );
     let mut medias: HashMap<String, CallMedia> = HashMap::new();
-    let mut last_snapshot = Instant::now();
     let mut last_media_check = Instant::now();
     loop {
         // Wake at the endpoint's next timer, or at least every 200 ms for housekeeping.
@@ -115,7 +82,7 @@ pub async fn serve(
                     }
                 }
             }
-            Some(command) = control.recv() => on_control(&mut endpoint, command),
+            Some(command) = control.recv() => on_command(&mut endpoint, command),
             () = tokio::time::sleep_until(wake) => {}
         }
         // Under steady load the inbound branch always wins: fire due timers here too.
@@ -123,21 +90,21 @@ pub async fn serve(
         if endpoint.poll_timeout().is_some_and(|due| due <= now) {
             endpoint.handle_timeout(now);
         }
-        run_media(&mut endpoint, &settings, &mut medias).await;
+        run_media(&mut endpoint, &settings, &mut medias, &events).await;
         if last_media_check.elapsed() >= Duration::from_secs(1) {
             last_media_check = Instant::now();
             find_dead_calls(&mut endpoint, &medias, settings.inactivity);
-            run_media(&mut endpoint, &settings, &mut medias).await;
+            run_media(&mut endpoint, &settings, &mut medias, &events).await;
         }
         while let Some((to, bytes)) = endpoint.poll_transmit() {
             outbound.send(to, bytes);
         }
-        while let Some((call, record)) = endpoint.poll_record() {
-            settings.records.record(call, record);
-        }
-        if last_snapshot.elapsed() >= Duration::from_millis(200) {
-            last_snapshot = Instant::now();
-            refresh(&endpoint, &snapshot);
+        drain_records(&mut endpoint, &settings, &events);
+        // Seat and queue views cost O(seats + queue): only computed for a listener.
+        if events.receiver_count() > 0 {
+            for event in watch.changes(endpoint.acd(), std::time::Instant::now()) {
+                publish(&events, event);
+            }
         }
     }
     shutdown.cancel();
@@ -147,21 +114,27 @@ pub async fn serve(
     while tasks.join_next().await.is_some() {}
 }
 
-fn on_control(endpoint: &mut Endpoint, command: Control) {
-    let now = std::time::Instant::now();
-    match command {
-        Control::Pause {
-            seat,
-            reason,
-            reply,
-        } => {
-            let _ = reply.try_send(endpoint.acd_mut().pause(now, &seat, &reason));
+fn on_command(endpoint: &mut Endpoint, command: Command) {
+    commands::answer(endpoint, std::time::Instant::now(), command);
+}
+
+/// Hands every call-record update to the writer and publishes it as an [`Event`], in order.
+fn drain_records(
+    endpoint: &mut Endpoint,
+    settings: &DriverSettings,
+    events: &tokio::sync::broadcast::Sender<Event>,
+) {
+    while let Some((call, record)) = endpoint.poll_record() {
+        if events.receiver_count() > 0 {
+            publish(events, Event::of_record(&call, &record));
         }
-        Control::Resume { seat, reply } => {
-            let _ = reply.try_send(endpoint.acd_mut().resume(now, &seat));
-        }
+        settings.records.record(call, record);
     }
-    endpoint.handle_timeout(now);
+}
+
+/// Sends an event to every subscriber; with none listening there is nobody to tell.
+fn publish(events: &tokio::sync::broadcast::Sender<Event>, event: Event) {
+    let _nobody_listens = events.send(event);
 }
 
 /// Runs every pending media command; opening feeds its result straight back.
@@ -169,12 +142,11 @@ async fn run_media(
     endpoint: &mut Endpoint,
     settings: &DriverSettings,
     medias: &mut HashMap<String, CallMedia>,
+    events: &tokio::sync::broadcast::Sender<Event>,
 ) {
     loop {
         // Records first, so a call's `Received` is queued before its media statistics.
-        while let Some((call, record)) = endpoint.poll_record() {
-            settings.records.record(call, record);
-        }
+        drain_records(endpoint, settings, events);
         let Some(command) = endpoint.poll_media() else {
             break;
         };
@@ -250,17 +222,5 @@ fn find_dead_calls(endpoint: &mut Endpoint, medias: &HashMap<String, CallMedia>,
     for call in dead {
         warn!(%call, "no RTP: call considered dead");
         endpoint.handle_media_event(now, MediaEvent::Dead { call });
-    }
-}
-
-fn refresh(endpoint: &Endpoint, snapshot: &Mutex<Snapshot>) {
-    let now = std::time::Instant::now();
-    if let Ok(mut snap) = snapshot.lock() {
-        snap.stats = endpoint.stats().clone();
-        snap.transactions = endpoint.transactions();
-        snap.calls = endpoint.calls().len();
-        snap.seats = endpoint.registrar().seats(now);
-        snap.acd_seats = endpoint.acd().seats_view(now);
-        snap.queue = endpoint.acd().queue_view(now);
     }
 }

@@ -1,8 +1,13 @@
 //! The gateway: the domain layer above the SIP protocol cores. The back-to-back user agent
 //! ([`b2bua`]), the stateful sans-IO [`endpoint`] that owns the transaction layer, the
-//! registrar, the ACD and the calls, its async [`driver`] (sockets, timers, media), and the
-//! call-record writer ([`record_writer`]).
+//! registrar, the ACD and the calls, its async [`driver`] (sockets, timers, media), the
+//! call-record writer ([`record_writer`]), and the one typed surface into the running
+//! gateway ([`surface`]: [`Command`]s in, [`Event`]s out, through a [`Handle`]).
 pub mod b2bua;
+pub mod commands;
 pub mod driver;
 pub mod endpoint;
 pub mod record_writer;
+pub mod surface;
+
+pub use surface::{CallView, Command, CommandError, Event, GatewayStats, Handle, Inbox};

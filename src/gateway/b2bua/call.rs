@@ -24,7 +24,8 @@ use std::net::SocketAddr;
 use std::time::Instant;
 
 /// Where the call stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum CallState {
     /// Waiting for RTP ports.
     Opening,

@@ -156,6 +156,17 @@ impl Calls {
         self.calls.get(call).map(|c| c.state)
     }
 
+    /// A live call as the API sees it.
+    pub fn view(&self, call: &str, now: Instant) -> Option<super::CallView> {
+        self.calls.get(call).map(|c| super::CallView {
+            call: c.id.clone(),
+            state: c.state,
+            caller: c.caller_id.number().map(str::to_string),
+            seat: c.seat.as_ref().map(|leg| leg.seat.clone()),
+            age_s: now.saturating_duration_since(c.created).as_secs(),
+        })
+    }
+
     /// The next command for the media engine.
     pub fn poll_media(&mut self) -> Option<MediaCommand> {
         self.media.pop_front()
