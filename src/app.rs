@@ -6,6 +6,7 @@ use crate::gateway::b2bua::{CallSettings, Prompt, ScreeningSetup};
 use crate::gateway::driver::{self, DriverSettings};
 use crate::gateway::endpoint::{Endpoint, EndpointSettings, StaticSeat};
 use crate::gateway::record_writer::RecordWriter;
+use crate::gateway::verdict_tap::VerdictTap;
 use crate::gateway::Handle;
 use crate::media::MediaEngine;
 use crate::routing::AcdSettings;
@@ -348,13 +349,17 @@ pub async fn start(config: Config, shutdown: CancellationToken) -> anyhow::Resul
         history: history_lookup(store.clone(), config.screening.history_days),
     });
     let (records, writer) = RecordWriter::start(store.clone());
+    // The relay feeds the detectors through the verdict tap, which wakes the driver the
+    // moment a screened call can be decided (no polling of the detectors).
+    let (verdicts, screening_ready) = VerdictTap::new(tap.clone());
     let driver = DriverSettings {
+        screening_ready: config.screening.enabled.then_some(screening_ready),
         records,
         transport: TransportSettings {
             max_message_bytes: config.sip.max_message_bytes,
             tcp_idle_timeout: config.sip.tcp_idle_timeout(),
         },
-        media: MediaEngine::new(&config.media, tap.clone()),
+        media: MediaEngine::new(&config.media, Arc::new(verdicts)),
         prompts: load_prompts(&config),
         inactivity: config.media.inactivity_timeout(),
     };

@@ -595,6 +595,7 @@ fn bye_before_answer_ends_the_call_and_its_invite_transaction() {
 
 // --- Screening (issue 4): the trunk leg is answered at once and the caller listened to.
 
+use siaga::gateway::verdict_tap::VerdictTap;
 use siaga::media::rtp::RtpHeaderInfo;
 use siaga::media::CallerAudioTap;
 use siaga::screening::{RepeatCallers, ScreeningTap};
@@ -630,16 +631,38 @@ fn call_id(sim: &Sim) -> String {
 }
 
 /// Plays `audio` (µ-law, 160 bytes a packet) into the tap as the caller, 20 ms apart,
-/// advancing the gateway's clock with it.
-fn caller_speaks(sim: &mut Sim, tap: &ScreeningTap, call: &str, audio: &[u8]) {
+/// advancing the gateway's clock with it. The packets go through the [`VerdictTap`] as in the
+/// driver, and its "ready" news reaches the endpoint at once, as the driver delivers it.
+fn caller_speaks(sim: &mut Sim, tap: &Arc<ScreeningTap>, call: &str, audio: &[u8]) {
+    let (verdicts, mut ready) = VerdictTap::new(tap.clone());
     for (n, frame) in audio.chunks(160).enumerate() {
         let mut packet = vec![0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
         packet[2..4].copy_from_slice(&(n as u16).to_be_bytes());
         packet[4..8].copy_from_slice(&((n as u32) * 160).to_be_bytes());
         packet.extend_from_slice(frame);
-        let header = RtpHeaderInfo::parse(&packet).unwrap();
-        tap.on_caller_rtp(call, sim.now, &header, header.payload(&packet));
+        send_through(sim, &verdicts, &mut ready, call, &packet);
         sim.advance(Duration::from_millis(20));
+    }
+}
+
+/// One caller RTP packet, through the [`VerdictTap`] as in the driver.
+fn caller_packet(sim: &mut Sim, tap: &Arc<ScreeningTap>, call: &str, packet: &[u8]) {
+    let (verdicts, mut ready) = VerdictTap::new(tap.clone());
+    send_through(sim, &verdicts, &mut ready, call, packet);
+}
+
+fn send_through(
+    sim: &mut Sim,
+    verdicts: &VerdictTap,
+    ready: &mut tokio::sync::mpsc::UnboundedReceiver<String>,
+    call: &str,
+    packet: &[u8],
+) {
+    let header = RtpHeaderInfo::parse(packet).unwrap();
+    verdicts.on_caller_rtp(call, sim.now, &header, header.payload(packet));
+    while let Ok(call) = ready.try_recv() {
+        sim.ep.handle_screening_ready(sim.now, &call);
+        sim.pump();
     }
 }
 
@@ -706,8 +729,7 @@ fn silent_caller_pressing_5_is_queued_first_as_needing_help() {
         let duration: u16 = 160 * (n + 1);
         packet.extend_from_slice(&[5, if end { 0x80 | 10 } else { 10 }]);
         packet.extend_from_slice(&duration.to_be_bytes());
-        let header = RtpHeaderInfo::parse(&packet).unwrap();
-        tap.on_caller_rtp(&call, sim.now, &header, header.payload(&packet));
+        caller_packet(&mut sim, &tap, &call, &packet);
         sim.advance(Duration::from_millis(20));
     }
     sim.advance(Duration::from_millis(500));

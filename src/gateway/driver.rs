@@ -33,6 +33,11 @@ pub struct DriverSettings {
     pub inactivity: Duration,
     /// Where call records go.
     pub records: RecordWriter,
+    /// Screened calls whose detector has decided, from the [`VerdictTap`] (`None` without
+    /// screening).
+    ///
+    /// [`VerdictTap`]: super::verdict_tap::VerdictTap
+    pub screening_ready: Option<mpsc::UnboundedReceiver<super::verdict_tap::Ready>>,
 }
 
 /// Serves SIP on the bound sockets until `shutdown` is cancelled.
@@ -40,7 +45,7 @@ pub async fn serve(
     mut endpoint: Endpoint,
     udp: Vec<UdpSocket>,
     tcp: Vec<TcpListener>,
-    settings: DriverSettings,
+    mut settings: DriverSettings,
     inbox: Inbox,
     shutdown: CancellationToken,
 ) {
@@ -49,6 +54,7 @@ pub async fn serve(
         events,
     } = inbox;
     let mut watch = AcdWatch::default();
+    let mut ready = settings.screening_ready.take();
     let mut tasks = JoinSet::new();
     let (tx, mut rx) = mpsc::channel::<Inbound>(4096);
     let outbound = transport::start(
@@ -83,6 +89,9 @@ pub async fn serve(
                 }
             }
             Some(command) = control.recv() => on_command(&mut endpoint, command),
+            Some(call) = next_ready(&mut ready) => {
+                endpoint.handle_screening_ready(std::time::Instant::now(), &call);
+            }
             () = tokio::time::sleep_until(wake) => {}
         }
         // Under steady load the inbound branch always wins: fire due timers here too.
@@ -112,6 +121,16 @@ pub async fn serve(
         media.close().await;
     }
     while tasks.join_next().await.is_some() {}
+}
+
+/// The next screened call ready to decide; pending forever without screening.
+async fn next_ready(
+    ready: &mut Option<mpsc::UnboundedReceiver<super::verdict_tap::Ready>>,
+) -> Option<super::verdict_tap::Ready> {
+    match ready {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
 }
 
 fn on_command(endpoint: &mut Endpoint, command: Command) {

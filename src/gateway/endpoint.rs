@@ -233,6 +233,13 @@ impl Endpoint {
         self.process_events(now);
     }
 
+    /// The media tap says a screened call's detector has decided (see
+    /// [`VerdictTap`](super::verdict_tap::VerdictTap)).
+    pub fn handle_screening_ready(&mut self, now: Instant, call: &str) {
+        self.with_calls(now, |calls, ctx| calls.on_screening_ready(ctx, call));
+        self.process_events(now);
+    }
+
     /// The B2BUA (call states for the driver and the API).
     pub fn calls(&self) -> &Calls {
         &self.calls

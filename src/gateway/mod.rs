@@ -9,5 +9,6 @@ pub mod driver;
 pub mod endpoint;
 pub mod record_writer;
 pub mod surface;
+pub mod verdict_tap;
 
 pub use surface::{CallView, Command, CommandError, Event, GatewayStats, Handle, Inbox};

@@ -12,11 +12,8 @@ use crate::screening::{
 };
 use crate::store::{AudioStats, CallerHistory, EndReason, ScreeningClass};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use tracing::{info, warn};
-
-/// How often a screening call's detector is looked at (the speech decision needs it).
-const TICK: Duration = Duration::from_millis(100);
 
 /// The caller's past dispositions (prank, ghost, genuine) from the call records; any
 /// failure is an empty history (fail open).
@@ -52,7 +49,8 @@ pub(crate) struct CallScreening {
     pub(crate) repeat: crate::screening::RepeatCounts,
     /// The number's past dispositions, read once when screening starts.
     pub(crate) history: CallerHistory,
-    /// When the detector is looked at next.
+    /// When the detector is looked at next: the session's window end, or at once when the
+    /// media tap says the detector has decided ([`Calls::on_screening_ready`]).
     pub(crate) next_look: Instant,
 }
 
@@ -71,13 +69,15 @@ impl Calls {
             CallerId::Withheld => Default::default(),
         };
         setup.tap.start(id, now);
+        let session = Session::new(&setup.settings, now);
+        let next_look = session.poll_timeout().unwrap_or(now);
         call.screening = Some(CallScreening {
-            session: Session::new(&setup.settings, now),
+            session,
             caller,
             features: None,
             repeat,
             history,
-            next_look: now + TICK,
+            next_look,
         });
         call.state = CallState::Screening;
         self.media.push_back(MediaCommand::Play {
@@ -85,6 +85,21 @@ impl Calls {
             prompt: Prompt::Greeting,
         });
         info!(call = %id, "screening");
+    }
+
+    /// The media tap says the call's detector has decided (speech, a key, a fault): look now.
+    /// A call no longer screening (already decided) ignores it.
+    pub fn on_screening_ready(&mut self, ctx: &mut Ctx<'_>, id: &str) {
+        let Some(screening) = self
+            .calls
+            .get_mut(id)
+            .filter(|c| c.state == CallState::Screening)
+            .and_then(|c| c.screening.as_mut())
+        else {
+            return;
+        };
+        screening.next_look = ctx.now;
+        self.screening_tick(ctx);
     }
 
     /// When screening next needs a look.
@@ -116,7 +131,6 @@ impl Calls {
             let mut actions = Vec::new();
             if let Some(screening) = self.calls.get_mut(&id).and_then(|c| c.screening.as_mut()) {
                 let now = ctx.now;
-                screening.next_look = now + TICK;
                 let (caller, repeat) = (screening.caller.clone(), screening.repeat);
                 let history = screening.history;
                 let looked = setup.tap.with(&id, now, |det| {
@@ -135,6 +149,9 @@ impl Calls {
                         screening.session.fault(now, ScreeningFault::Detector);
                     }
                 }
+                // The next look is the window's end (a new window after press-5), unless the
+                // tap reports a decision first.
+                screening.next_look = screening.session.poll_timeout().unwrap_or(now);
                 while let Some(action) = screening.session.poll_action() {
                     actions.push(action);
                 }
