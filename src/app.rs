@@ -5,6 +5,7 @@ use crate::config::{Config, DigestAlgorithm};
 use crate::gateway::b2bua::{CallSettings, Prompt, ScreeningSetup};
 use crate::gateway::driver::{self, DriverSettings};
 use crate::gateway::endpoint::{Endpoint, EndpointSettings, StaticSeat};
+use crate::gateway::history::{HistoryReader, HISTORY_DEADLINE};
 use crate::gateway::record_writer::RecordWriter;
 use crate::gateway::verdict_tap::VerdictTap;
 use crate::gateway::Handle;
@@ -237,22 +238,6 @@ fn load_prompts(config: &Config) -> std::collections::HashMap<Prompt, Option<Arc
     .collect()
 }
 
-/// Reads a caller's past dispositions from the store when a screened call starts. It runs
-/// inside the SIP driver, so the read is wrapped in `block_in_place` (the runtime moves other
-/// tasks off this worker meanwhile); a failed read is an empty history: screening fails open.
-fn history_lookup(store: Arc<dyn CallStore>, days: u32) -> crate::gateway::b2bua::HistoryLookup {
-    Arc::new(move |number: &str| {
-        let now = Timestamp::now();
-        let since = Timestamp::from_ms(now.as_ms() - i64::from(days) * 86_400_000);
-        tokio::task::block_in_place(|| store.caller_history(number, now, since)).unwrap_or_else(
-            |err| {
-                tracing::warn!(%err, "caller history unavailable: screening without it");
-                Default::default()
-            },
-        )
-    })
-}
-
 /// Opens the call store (creating its folder) and marks calls a previous run left in
 /// progress as interrupted (a killed process loses no call record).
 fn open_store(config: &Config) -> anyhow::Result<Arc<dyn CallStore>> {
@@ -336,9 +321,22 @@ impl Running {
 /// A socket cannot be bound, the store cannot be opened, or the configuration names a
 /// target that is not an IP address.
 pub async fn start(config: Config, shutdown: CancellationToken) -> anyhow::Result<Running> {
+    let store = open_store(&config)?;
+    start_with_store(config, store, shutdown).await
+}
+
+/// [`start`] over a store the caller opened (tests use slow or failing stores).
+///
+/// # Errors
+///
+/// As [`start`], but the store is not opened here.
+pub async fn start_with_store(
+    config: Config,
+    store: Arc<dyn CallStore>,
+    shutdown: CancellationToken,
+) -> anyhow::Result<Running> {
     let sockets = SipSockets::bind(&config).await?;
     let local = sockets.local_addrs();
-    let store = open_store(&config)?;
     let tap = Arc::new(ScreeningTap::new(Duration::from_millis(
         config.screening.min_speech_ms,
     )));
@@ -346,7 +344,6 @@ pub async fn start(config: Config, shutdown: CancellationToken) -> anyhow::Resul
         settings: config.screening.clone(),
         tap: tap.clone(),
         repeat: Arc::new(RepeatCallers::new()),
-        history: history_lookup(store.clone(), config.screening.history_days),
     });
     let (records, writer) = RecordWriter::start(store.clone());
     // The relay feeds the detectors through the verdict tap, which wakes the driver the
@@ -354,6 +351,13 @@ pub async fn start(config: Config, shutdown: CancellationToken) -> anyhow::Resul
     let (verdicts, screening_ready) = VerdictTap::new(tap.clone());
     let driver = DriverSettings {
         screening_ready: config.screening.enabled.then_some(screening_ready),
+        history: config.screening.enabled.then(|| {
+            HistoryReader::new(
+                store.clone(),
+                config.screening.history_days,
+                HISTORY_DEADLINE,
+            )
+        }),
         records,
         transport: TransportSettings {
             max_message_bytes: config.sip.max_message_bytes,

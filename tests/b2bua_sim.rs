@@ -44,6 +44,8 @@ struct Sim {
     wire: Vec<(SocketAddr, Message)>,
     media: Vec<MediaCommand>,
     calls: u32,
+    /// What the "store" answers to caller-history reads (the driver's part).
+    history: siaga::store::CallerHistory,
 }
 
 impl Sim {
@@ -98,12 +100,16 @@ impl Sim {
             wire: Vec::new(),
             media: Vec::new(),
             calls: 0,
+            history: Default::default(),
         }
     }
 
     /// Moves the endpoint's output into `wire` and `media`; answers `Open` like the engine.
     fn pump(&mut self) {
         loop {
+            while let Some(read) = self.ep.poll_history() {
+                self.ep.handle_history(&read.call, self.history);
+            }
             while let Some((to, bytes)) = self.ep.poll_transmit() {
                 let message =
                     parse(&bytes, Framing::Datagram).expect("gateway sent unparseable bytes");
@@ -611,12 +617,10 @@ fn screening_sim_with(history: siaga::store::CallerHistory) -> (Sim, Arc<Screeni
         settings: siaga::config::Config::default().screening,
         tap: tap.clone(),
         repeat: Arc::new(RepeatCallers::new()),
-        history: Arc::new(move |_: &str| history),
     };
-    (
-        Sim::build(vec![static_seat("seat1", SEAT1)], None, Some(setup)),
-        tap,
-    )
+    let mut sim = Sim::build(vec![static_seat("seat1", SEAT1)], None, Some(setup));
+    sim.history = history;
+    (sim, tap)
 }
 
 /// The call id the gateway gave the call (from the media `Open`).

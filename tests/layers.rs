@@ -43,8 +43,8 @@ fn forbidden_paths(text: &str, banned: &[&str]) -> Vec<(usize, String)> {
                     .chars()
                     .take_while(|c| c.is_alphanumeric() || *c == '_')
                     .collect();
-                let group: Vec<&str> = if rest.starts_with('{') {
-                    rest[1..]
+                let group: Vec<&str> = if let Some(inner) = rest.strip_prefix('{') {
+                    inner
                         .split('}')
                         .next()
                         .unwrap_or("")

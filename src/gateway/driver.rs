@@ -38,6 +38,11 @@ pub struct DriverSettings {
     ///
     /// [`VerdictTap`]: super::verdict_tap::VerdictTap
     pub screening_ready: Option<mpsc::UnboundedReceiver<super::verdict_tap::Ready>>,
+    /// Caller-history reads for screening, and their answers (`None` without screening).
+    pub history: Option<(
+        super::history::HistoryReader,
+        mpsc::UnboundedReceiver<super::history::HistoryAnswer>,
+    )>,
 }
 
 /// Serves SIP on the bound sockets until `shutdown` is cancelled.
@@ -55,6 +60,10 @@ pub async fn serve(
     } = inbox;
     let mut watch = AcdWatch::default();
     let mut ready = settings.screening_ready.take();
+    let (history, mut history_answers) = match settings.history.take() {
+        Some((reader, answers)) => (Some(reader), Some(answers)),
+        None => (None, None),
+    };
     let mut tasks = JoinSet::new();
     let (tx, mut rx) = mpsc::channel::<Inbound>(4096);
     let outbound = transport::start(
@@ -89,9 +98,10 @@ pub async fn serve(
                 }
             }
             Some(command) = control.recv() => on_command(&mut endpoint, command),
-            Some(call) = next_ready(&mut ready) => {
+            Some(call) = next(&mut ready) => {
                 endpoint.handle_screening_ready(std::time::Instant::now(), &call);
             }
+            Some((call, found)) = next(&mut history_answers) => endpoint.handle_history(&call, found),
             () = tokio::time::sleep_until(wake) => {}
         }
         // Under steady load the inbound branch always wins: fire due timers here too.
@@ -108,6 +118,14 @@ pub async fn serve(
         while let Some((to, bytes)) = endpoint.poll_transmit() {
             outbound.send(to, bytes);
         }
+        while let Some(request) = endpoint.poll_history() {
+            match &history {
+                Some(reader) => reader.read(request),
+                None => {
+                    tracing::debug!(call = %request.call, "no history reader: screening without")
+                }
+            }
+        }
         drain_records(&mut endpoint, &settings, &events);
         // Seat and queue views cost O(seats + queue): only computed for a listener.
         if events.receiver_count() > 0 {
@@ -123,10 +141,8 @@ pub async fn serve(
     while tasks.join_next().await.is_some() {}
 }
 
-/// The next screened call ready to decide; pending forever without screening.
-async fn next_ready(
-    ready: &mut Option<mpsc::UnboundedReceiver<super::verdict_tap::Ready>>,
-) -> Option<super::verdict_tap::Ready> {
+/// The next message of an optional channel; pending forever without one (no screening).
+async fn next<T>(ready: &mut Option<mpsc::UnboundedReceiver<T>>) -> Option<T> {
     match ready {
         Some(rx) => rx.recv().await,
         None => std::future::pending().await,

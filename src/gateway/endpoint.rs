@@ -233,6 +233,16 @@ impl Endpoint {
         self.process_events(now);
     }
 
+    /// The next caller-history read to run (off the SIP task, with a deadline).
+    pub fn poll_history(&mut self) -> Option<super::b2bua::HistoryRequest> {
+        self.calls.poll_history()
+    }
+
+    /// A caller-history answer (an empty history after a timeout or a store error).
+    pub fn handle_history(&mut self, call: &str, history: crate::store::CallerHistory) {
+        self.calls.on_history(call, history);
+    }
+
     /// The media tap says a screened call's detector has decided (see
     /// [`VerdictTap`](super::verdict_tap::VerdictTap)).
     pub fn handle_screening_ready(&mut self, now: Instant, call: &str) {

@@ -7,6 +7,7 @@ pub mod b2bua;
 pub mod commands;
 pub mod driver;
 pub mod endpoint;
+pub mod history;
 pub mod record_writer;
 pub mod surface;
 pub mod verdict_tap;

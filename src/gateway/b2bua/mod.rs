@@ -8,7 +8,7 @@ pub mod media_cmd;
 
 pub use call::CallState;
 pub use media_cmd::{MediaCommand, MediaEvent, Prompt};
-pub use screen::{HistoryLookup, ScreeningSetup};
+pub use screen::{HistoryRequest, ScreeningSetup};
 
 use crate::media::sdp::{self, SdpOrigin, SessionDescription};
 use crate::media::Leg;
@@ -75,6 +75,8 @@ pub struct Calls {
     /// Re-INVITEs we sent to relay a hold/resume: transaction → (call, leg, CSeq).
     reinvites: HashMap<TxKey, (String, Leg, u32)>,
     media: VecDeque<MediaCommand>,
+    /// Caller-history reads for the driver.
+    history_requests: VecDeque<HistoryRequest>,
     /// Call-record updates, in order, for the store writer.
     records: VecDeque<(String, Record)>,
 }
@@ -137,6 +139,7 @@ impl Calls {
             orphans: HashMap::new(),
             reinvites: HashMap::new(),
             media: VecDeque::new(),
+            history_requests: VecDeque::new(),
             records: VecDeque::new(),
         }
     }

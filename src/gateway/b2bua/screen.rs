@@ -15,9 +15,17 @@ use std::sync::Arc;
 use std::time::Instant;
 use tracing::{info, warn};
 
-/// The caller's past dispositions (prank, ghost, genuine) from the call records; any
-/// failure is an empty history (fail open).
-pub type HistoryLookup = Arc<dyn Fn(&str) -> CallerHistory + Send + Sync>;
+/// "Read this caller's past dispositions" (prank, ghost, genuine): the B2BUA asks, the
+/// driver reads the store off the SIP task with a deadline and answers with
+/// [`Calls::on_history`]. Screening starts without waiting; an answer that comes late, or
+/// never, leaves the call screened without history (fail open: SIP never stalls on a read).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryRequest {
+    /// siaga's call id.
+    pub call: String,
+    /// The caller's number.
+    pub number: String,
+}
 
 /// Screening for calls, from the configuration.
 #[derive(Clone)]
@@ -28,8 +36,6 @@ pub struct ScreeningSetup {
     pub tap: Arc<ScreeningTap>,
     /// Calls per number in the last hour and day.
     pub repeat: Arc<RepeatCallers>,
-    /// Past dispositions of a number.
-    pub history: HistoryLookup,
 }
 
 impl std::fmt::Debug for ScreeningSetup {
@@ -47,7 +53,7 @@ pub(crate) struct CallScreening {
     pub(crate) caller: CallerId,
     pub(crate) features: Option<CallFeatures>,
     pub(crate) repeat: crate::screening::RepeatCounts,
-    /// The number's past dispositions, read once when screening starts.
+    /// The number's past dispositions: empty until the store's answer arrives.
     pub(crate) history: CallerHistory,
     /// When the detector is looked at next: the session's window end, or at once when the
     /// media tap says the detector has decided ([`Calls::on_screening_ready`]).
@@ -64,8 +70,14 @@ impl Calls {
             return;
         };
         let caller = call.caller_id.clone();
-        let (repeat, history) = match &caller {
-            CallerId::Number(number) => (setup.repeat.record(number, now), (setup.history)(number)),
+        let repeat = match &caller {
+            CallerId::Number(number) => {
+                self.history_requests.push_back(HistoryRequest {
+                    call: id.to_string(),
+                    number: number.clone(),
+                });
+                setup.repeat.record(number, now)
+            }
             CallerId::Withheld => Default::default(),
         };
         setup.tap.start(id, now);
@@ -76,7 +88,7 @@ impl Calls {
             caller,
             features: None,
             repeat,
-            history,
+            history: CallerHistory::default(),
             next_look,
         });
         call.state = CallState::Screening;
@@ -85,6 +97,26 @@ impl Calls {
             prompt: Prompt::Greeting,
         });
         info!(call = %id, "screening");
+    }
+
+    /// The store's answer to a [`HistoryRequest`]; a call already decided (or gone) does not
+    /// need it any more.
+    pub fn on_history(&mut self, id: &str, history: CallerHistory) {
+        if let Some(screening) = self
+            .calls
+            .get_mut(id)
+            .filter(|c| c.state == CallState::Screening)
+            .and_then(|c| c.screening.as_mut())
+        {
+            screening.history = history;
+        } else {
+            tracing::debug!(call = %id, "caller history arrived after screening: not used");
+        }
+    }
+
+    /// The next caller-history read the driver should run.
+    pub fn poll_history(&mut self) -> Option<HistoryRequest> {
+        self.history_requests.pop_front()
     }
 
     /// The media tap says the call's detector has decided (speech, a key, a fault): look now.
