@@ -17,7 +17,7 @@ use crate::sip::registrar::{Algorithm, Registrar, RegistrarSettings, SeatCredent
 use crate::sip::transaction::{Peer, Transport};
 use crate::sip::transaction::{Timers, TransactionLayer};
 use crate::sip::transport::TransportSettings;
-use crate::store::{CallStore, SqliteStore, Timestamp};
+use crate::store::{CallStore, Timestamp};
 use anyhow::Context;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -241,13 +241,13 @@ fn load_prompts(config: &Config) -> std::collections::HashMap<Prompt, Option<Arc
 /// Opens the call store (creating its folder) and marks calls a previous run left in
 /// progress as interrupted (a killed process loses no call record).
 fn open_store(config: &Config) -> anyhow::Result<Arc<dyn CallStore>> {
-    let path = &config.store.path;
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("store.path: cannot create {}", dir.display()))?;
-    }
-    let store = SqliteStore::open(path, Duration::from_millis(config.store.busy_timeout_ms))
-        .with_context(|| format!("store.path: cannot open {}", path.display()))?;
+    let store = crate::store::open(&config.store).with_context(|| {
+        format!(
+            "store ({:?} at {}): cannot open",
+            config.store.backend,
+            config.store.path.display()
+        )
+    })?;
     let interrupted = store
         .interrupt_unfinished(Timestamp::now())
         .context("store: marking unfinished calls")?;
@@ -257,7 +257,7 @@ fn open_store(config: &Config) -> anyhow::Result<Arc<dyn CallStore>> {
             "calls in progress when siaga last stopped are marked interrupted"
         );
     }
-    Ok(Arc::new(store))
+    Ok(store)
 }
 
 /// Runs the gateway until SIGINT or SIGTERM.
@@ -345,7 +345,7 @@ pub async fn start_with_store(
         tap: tap.clone(),
         repeat: Arc::new(RepeatCallers::new()),
     });
-    let (records, writer) = RecordWriter::start(store.clone());
+    let (records, writer) = RecordWriter::start(store.clone(), config.store.record_queue);
     // The relay feeds the detectors through the verdict tap, which wakes the driver the
     // moment a screened call can be decided (no polling of the detectors).
     let (verdicts, screening_ready) = VerdictTap::new(tap.clone());

@@ -38,7 +38,7 @@ pub use records::{
 };
 pub use registrar::{DigestAlgorithm, RegistrarConfig, Seat};
 pub use screening::{GhostAction, ScreeningConfig};
-pub use sections::{ApiConfig, LogConfig, StoreConfig, DEFAULT_API_TOKEN};
+pub use sections::{ApiConfig, LogConfig, StoreBackend, StoreConfig, DEFAULT_API_TOKEN};
 pub use sip::{SipConfig, TrunkConfig};
 pub use types::{Cidr, CidrError, Secret};
 

@@ -3,7 +3,7 @@
 //! are SIP and RTP over 127.0.0.1 from this process, the audio comes from `fixtures/audio/`.
 
 use crate::config::{Config, Seat, Secret};
-use crate::store::{CallStore, ListFilter, SqliteStore};
+use crate::store::ListFilter;
 use anyhow::Context;
 use std::net::SocketAddr;
 use std::path::Path;
@@ -130,13 +130,13 @@ pub async fn run(root: &Path) -> anyhow::Result<()> {
     tokio::time::sleep(Duration::from_millis(500)).await;
     shutdown.cancel();
     app.await??;
-    print_table(&config.store.path)?;
+    print_table(&config.store)?;
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }
 
-fn print_table(store: &Path) -> anyhow::Result<()> {
-    let store = SqliteStore::open(store, Duration::from_secs(5))?;
+fn print_table(store: &crate::config::StoreConfig) -> anyhow::Result<()> {
+    let store = crate::store::open_existing(store)?;
     let mut records = store.list(&ListFilter::default())?;
     records.reverse();
     println!(

@@ -11,6 +11,7 @@
 //! updated in the transaction that changes a record.
 mod handle;
 mod memory;
+mod open;
 mod record;
 mod schema;
 mod sqlite;
@@ -26,6 +27,7 @@ use serde::{Deserialize, Serialize};
 
 pub use handle::StoreHandle;
 pub use memory::MemoryStore;
+pub use open::{open, open_existing};
 pub use record::{
     AudioStats, CallRecord, CallState, CallUpdate, Disposition, EndReason, HistoryMark, Location,
     Party, ScreeningClass,
