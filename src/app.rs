@@ -260,6 +260,25 @@ fn open_store(config: &Config) -> anyhow::Result<Arc<dyn CallStore>> {
     Ok(store)
 }
 
+/// Puts back the seat registrations the previous run saved (a store that keeps none, or a
+/// failed read, only means seats register again: logged).
+fn restore_registrations(endpoint: &mut Endpoint, store: &dyn CallStore) {
+    match store.load_bindings() {
+        Ok(stored) => {
+            let now = std::time::Instant::now();
+            let live = crate::gateway::registrations::from_stored(stored, now, Timestamp::now());
+            if !live.is_empty() {
+                info!(
+                    bindings = live.len(),
+                    "seat registrations restored from the store"
+                );
+            }
+            endpoint.restore_bindings(now, live);
+        }
+        Err(err) => tracing::warn!(%err, "seat registrations not restored: seats register again"),
+    }
+}
+
 /// Runs the gateway until SIGINT or SIGTERM.
 pub async fn run(config: Config) -> anyhow::Result<()> {
     // Signal handlers first, so a signal right after the start line is never missed.
@@ -351,6 +370,7 @@ pub async fn start_with_store(
     let (verdicts, screening_ready) = VerdictTap::new(tap.clone());
     let driver = DriverSettings {
         screening_ready: config.screening.enabled.then_some(screening_ready),
+        registrations: Some(store.clone()),
         history: config.screening.enabled.then(|| {
             HistoryReader::new(
                 store.clone(),
@@ -368,7 +388,8 @@ pub async fn start_with_store(
         inactivity: config.media.inactivity_timeout(),
     };
     let (gateway, inbox) = Handle::channel();
-    let endpoint = endpoint(&config, local.clone(), screening)?;
+    let mut endpoint = endpoint(&config, local.clone(), screening)?;
+    restore_registrations(&mut endpoint, store.as_ref());
     let sip_task = tokio::spawn(driver::serve(
         endpoint,
         sockets.udp,

@@ -38,6 +38,8 @@ pub struct DriverSettings {
     ///
     /// [`VerdictTap`]: super::verdict_tap::VerdictTap
     pub screening_ready: Option<mpsc::UnboundedReceiver<super::verdict_tap::Ready>>,
+    /// Where seat registrations are saved across restarts (`None`: not saved).
+    pub registrations: Option<Arc<dyn crate::store::CallStore>>,
     /// Caller-history reads for screening, and their answers (`None` without screening).
     pub history: Option<(
         super::history::HistoryReader,
@@ -76,6 +78,8 @@ pub async fn serve(
     );
     let mut medias: HashMap<String, CallMedia> = HashMap::new();
     let mut last_media_check = Instant::now();
+    let mut saving: Option<tokio::task::JoinHandle<()>> = None;
+    let mut last_save = Instant::now();
     loop {
         // Wake at the endpoint's next timer, or at least every 200 ms for housekeeping.
         let housekeeping = Instant::now() + Duration::from_millis(200);
@@ -127,6 +131,15 @@ pub async fn serve(
             }
         }
         drain_records(&mut endpoint, &settings, &events);
+        if let Some(store) = &settings.registrations {
+            let idle = saving.as_ref().is_none_or(|s| s.is_finished());
+            if idle && last_save.elapsed() >= super::registrations::SAVE_EVERY {
+                if let Some(changed) = endpoint.take_changed_bindings(std::time::Instant::now()) {
+                    last_save = Instant::now();
+                    saving = Some(save_bindings(store.clone(), changed));
+                }
+            }
+        }
         // Seat and queue views cost O(seats + queue): only computed for a listener.
         if events.receiver_count() > 0 {
             for event in watch.changes(endpoint.acd(), std::time::Instant::now()) {
@@ -135,6 +148,14 @@ pub async fn serve(
         }
     }
     shutdown.cancel();
+    // The registrations as they are now, so a restart finds every seat registered.
+    if let Some(store) = &settings.registrations {
+        if let Some(previous) = saving.take() {
+            let _finished = previous.await;
+        }
+        let now = std::time::Instant::now();
+        let _finished = save_bindings(store.clone(), endpoint.bindings(now)).await;
+    }
     for (_, media) in medias.drain() {
         media.close().await;
     }
@@ -151,6 +172,24 @@ async fn next<T>(ready: &mut Option<mpsc::UnboundedReceiver<T>>) -> Option<T> {
 
 fn on_command(endpoint: &mut Endpoint, command: Command) {
     commands::answer(endpoint, std::time::Instant::now(), command);
+}
+
+/// Saves the live bindings off the SIP task; a failure is logged (the seats then register
+/// again after a restart, as before).
+fn save_bindings(
+    store: Arc<dyn crate::store::CallStore>,
+    bindings: Vec<super::registrations::SeatBinding>,
+) -> tokio::task::JoinHandle<()> {
+    let stored = super::registrations::to_stored(
+        &bindings,
+        std::time::Instant::now(),
+        crate::store::Timestamp::now(),
+    );
+    tokio::task::spawn_blocking(move || {
+        if let Err(err) = store.save_bindings(&stored) {
+            warn!(%err, "seat registrations not saved");
+        }
+    })
 }
 
 /// Hands every call-record update to the writer and publishes it as an [`Event`], in order.

@@ -95,6 +95,8 @@ pub struct Endpoint {
     static_seats: HashMap<String, (String, Peer)>,
     /// Registrations or reachability changed: the ACD needs the new seat states.
     seats_dirty: bool,
+    /// A REGISTER changed the bindings since they were last taken for saving.
+    bindings_changed: bool,
 }
 
 /// Seat targets: a static seat's configured contact, else the newest registration, sent to
@@ -159,6 +161,7 @@ impl Endpoint {
             acd,
             static_seats,
             seats_dirty: true,
+            bindings_changed: false,
             settings,
             transactions,
             registrar,
@@ -241,6 +244,50 @@ impl Endpoint {
     /// A caller-history answer (an empty history after a timeout or a store error).
     pub fn handle_history(&mut self, call: &str, history: crate::store::CallerHistory) {
         self.calls.on_history(call, history);
+    }
+
+    /// Puts back registrations saved before a restart (see [`super::registrations`]).
+    pub fn restore_bindings(
+        &mut self,
+        now: Instant,
+        bindings: Vec<super::registrations::SeatBinding>,
+    ) {
+        for (seat, binding, transport) in bindings {
+            let source = binding.source;
+            if self.registrar.restore_binding(now, &seat, binding) {
+                self.seat_transport.insert(source, transport);
+                info!(%seat, %source, "registration restored");
+            }
+        }
+        self.seats_dirty = true;
+        self.process_events(now);
+    }
+
+    /// The live bindings when a REGISTER changed them since the last call, for saving.
+    pub fn take_changed_bindings(
+        &mut self,
+        now: Instant,
+    ) -> Option<Vec<super::registrations::SeatBinding>> {
+        if !std::mem::take(&mut self.bindings_changed) {
+            return None;
+        }
+        Some(self.bindings(now))
+    }
+
+    /// Every live binding with the transport it registered over.
+    pub fn bindings(&self, now: Instant) -> Vec<super::registrations::SeatBinding> {
+        self.registrar
+            .export_bindings(now)
+            .into_iter()
+            .map(|(seat, b)| {
+                let transport = self
+                    .seat_transport
+                    .get(&b.source)
+                    .copied()
+                    .unwrap_or(Transport::Udp);
+                (seat, b, transport)
+            })
+            .collect()
     }
 
     /// The media tap says a screened call's detector has decided (see
@@ -385,6 +432,7 @@ impl Endpoint {
                 let response = self.registrar.handle_register(now, from.addr, &request);
                 if response.status == 200 {
                     self.seat_transport.insert(from.addr, from.transport);
+                    self.bindings_changed = true;
                 }
                 self.seats_dirty = true;
                 response

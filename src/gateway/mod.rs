@@ -9,6 +9,7 @@ pub mod driver;
 pub mod endpoint;
 pub mod history;
 pub mod record_writer;
+pub mod registrations;
 pub mod surface;
 pub mod verdict_tap;
 

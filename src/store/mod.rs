@@ -9,6 +9,7 @@
 //! module sees SQL. What it needs: the same tables (`schema.rs` is plain SQL apart from
 //! `INSERT OR REPLACE`/`ON CONFLICT`, which PostgreSQL also has), and the per-hour counts
 //! updated in the transaction that changes a record.
+mod bindings;
 mod handle;
 mod memory;
 mod open;
@@ -25,6 +26,7 @@ pub(crate) use battery::temp_sqlite as temp_sqlite_for_tests;
 
 use serde::{Deserialize, Serialize};
 
+pub use bindings::StoredBinding;
 pub use handle::StoreHandle;
 pub use memory::MemoryStore;
 pub use open::{open, open_existing};
@@ -233,4 +235,26 @@ pub trait CallStore: Send + Sync {
 
     /// One account by name.
     fn account(&self, name: &str) -> Result<Option<Account>, StoreError>;
+
+    /// Replaces every stored seat registration with `bindings`.
+    ///
+    /// # Errors
+    ///
+    /// A backend that keeps no registrations says so ([`StoreError::Backend`]).
+    fn save_bindings(&self, _bindings: &[StoredBinding]) -> Result<(), StoreError> {
+        Err(StoreError::Backend(
+            "this store keeps no registrations".into(),
+        ))
+    }
+
+    /// The stored seat registrations, expired ones included (the caller filters).
+    ///
+    /// # Errors
+    ///
+    /// As [`CallStore::save_bindings`].
+    fn load_bindings(&self) -> Result<Vec<StoredBinding>, StoreError> {
+        Err(StoreError::Backend(
+            "this store keeps no registrations".into(),
+        ))
+    }
 }

@@ -60,4 +60,32 @@ mod tests {
         assert!(config.path.is_file());
         assert!(open_existing(&config).is_ok());
     }
+
+    #[test]
+    fn sqlite_keeps_bindings_across_a_reopen_and_replaces_them_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = StoreConfig {
+            path: dir.path().join("calls.sqlite"),
+            ..StoreConfig::default()
+        };
+        let b = |seat: &str, contact: &str| crate::store::StoredBinding {
+            seat: seat.into(),
+            contact: contact.into(),
+            expires_at: crate::store::Timestamp::from_ms(1_700_000_060_000),
+            q: Some(0.5),
+            call_id: "reg-1".into(),
+            cseq: 7,
+            source: "127.0.0.1:5099".into(),
+            transport: "udp".into(),
+        };
+        let saved = vec![
+            b("seat1", "sip:a@127.0.0.1:5099"),
+            b("seat2", "sip:b@127.0.0.1:5098"),
+        ];
+        open(&config).unwrap().save_bindings(&saved).unwrap();
+        let store = open(&config).unwrap();
+        assert_eq!(store.load_bindings().unwrap(), saved);
+        store.save_bindings(&saved[1..]).unwrap();
+        assert_eq!(store.load_bindings().unwrap(), saved[1..].to_vec());
+    }
 }

@@ -20,6 +20,7 @@ mod bindings;
 mod digest;
 mod lockout;
 mod nonce;
+mod persist;
 mod qualify;
 mod settings;
 #[cfg(test)]
