@@ -202,18 +202,20 @@ pub fn endpoint(
     ))
 }
 
-/// A prompt file, or `None` (logged) when it cannot be read: callers then hear silence
-/// there, which is worse but never a reason to refuse a 112 call.
-fn load_prompt(key: &str, path: &std::path::Path) -> Option<Arc<Vec<u8>>> {
+/// A prompt file; when it cannot be read (or is empty) the built-in recording of the same
+/// prompt (logged): a 112 caller must hear something, and a bad path is never a reason to
+/// refuse the call.
+fn load_prompt(prompt: Prompt, key: &str, path: &std::path::Path) -> Arc<Vec<u8>> {
+    let builtin = || Arc::new(crate::gateway::prompts::builtin(prompt).to_vec());
     match std::fs::read(path) {
-        Ok(bytes) if !bytes.is_empty() => Some(Arc::new(bytes)),
+        Ok(bytes) if !bytes.is_empty() => Arc::new(bytes),
         Ok(_) => {
-            tracing::error!(key, path = %path.display(), "prompt file is empty");
-            None
+            tracing::error!(key, path = %path.display(), "prompt file is empty: the built-in prompt plays");
+            builtin()
         }
         Err(err) => {
-            tracing::error!(key, path = %path.display(), %err, "prompt file cannot be read");
-            None
+            tracing::warn!(key, path = %path.display(), %err, "prompt file cannot be read: the built-in prompt plays");
+            builtin()
         }
     }
 }
@@ -234,7 +236,7 @@ fn load_prompts(config: &Config) -> std::collections::HashMap<Prompt, Option<Arc
         (Prompt::Press5, "screening.press5_prompt", &s.press5_prompt),
     ]
     .into_iter()
-    .map(|(prompt, key, path)| (prompt, load_prompt(key, path)))
+    .map(|(prompt, key, path)| (prompt, Some(load_prompt(prompt, key, path))))
     .collect()
 }
 

@@ -8,6 +8,7 @@ pub mod commands;
 pub mod driver;
 pub mod endpoint;
 pub mod history;
+pub mod prompts;
 pub mod record_writer;
 pub mod registrations;
 pub mod surface;
