@@ -14,7 +14,9 @@ use std::time::{Duration, Instant};
 /// Routing tests look at the queue and seats without the screening step in front.
 const NO_SCREENING: (&str, &str) = ("SIAGA__SCREENING__ENABLED", "false");
 
-/// A SIPp process started in the crate root (scenarios name `fixtures/audio/*.pcap`).
+/// A SIPp process started in its own temporary folder, where `fixtures` links to the
+/// crate's (scenarios name `fixtures/audio/*.pcap` relative to the folder SIPp runs in), so
+/// every file SIPp writes (error logs, statistics) stays out of the repository.
 struct Sipp {
     child: Child,
     out: PathBuf,
@@ -24,12 +26,14 @@ struct Sipp {
 impl Sipp {
     fn spawn(args: &[String]) -> Sipp {
         let dir = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(crate_dir().join("fixtures"), dir.path().join("fixtures"))
+            .expect("link fixtures into the SIPp folder");
         let out = dir.path().join("sipp.out");
         let child = Command::new(require_tool("sipp"))
             .args(args)
             .args(["-nostdin", "-trace_err", "-error_file"])
             .arg(dir.path().join("errors.log"))
-            .current_dir(crate_dir())
+            .current_dir(dir.path())
             .stdin(Stdio::null())
             .stdout(fs::File::create(&out).unwrap())
             .stderr(Stdio::null())

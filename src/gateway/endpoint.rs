@@ -63,7 +63,7 @@ pub struct StaticSeat {
     pub target: Option<(String, Peer)>,
 }
 
-/// Counters for /metrics and tests.
+/// Counters (served by `Command::Stats`, read by tests).
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct EndpointStats {
     /// Messages received.
