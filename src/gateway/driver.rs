@@ -198,8 +198,10 @@ fn drain_records(
     settings: &DriverSettings,
     events: &tokio::sync::broadcast::Sender<Event>,
 ) {
+    // One look at the subscriber count per drain (it takes the broadcast's lock).
+    let listening = events.receiver_count() > 0;
     while let Some((call, record)) = endpoint.poll_record() {
-        if events.receiver_count() > 0 {
+        if listening {
             publish(events, Event::of_record(&call, &record));
         }
         settings.records.record(call, record);
