@@ -2,22 +2,25 @@
 //! until SIGINT/SIGTERM, then drains (STYLE.md habit 9).
 
 use crate::config::Config;
+use crate::gateway::b2bua::{CallSettings, Prompt, ScreeningSetup};
+use crate::gateway::driver::{self, DriverSettings};
+use crate::gateway::endpoint::{Endpoint, EndpointSettings, StaticSeat};
+use crate::gateway::history::{HistoryReader, HISTORY_DEADLINE};
+use crate::gateway::record_writer::RecordWriter;
+use crate::gateway::verdict_tap::VerdictTap;
+use crate::gateway::Handle;
 use crate::media::MediaEngine;
 use crate::routing::AcdSettings;
 use crate::screening::{RepeatCallers, ScreeningTap};
-use crate::sip::b2bua::{CallSettings, Prompt, ScreeningSetup};
-use crate::sip::endpoint::{Endpoint, EndpointSettings, StaticSeat};
 use crate::sip::header::Uri;
-use crate::sip::records::RecordWriter;
 use crate::sip::registrar::{Registrar, RegistrarSettings};
-use crate::sip::server::{self, Control, DriverSettings, Snapshot};
 use crate::sip::transaction::{Peer, Transport};
 use crate::sip::transaction::{Timers, TransactionLayer};
 use crate::sip::transport::TransportSettings;
-use crate::store::{CallStore, SqliteStore, Timestamp};
+use crate::store::{CallStore, Timestamp};
 use anyhow::Context;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::{TcpListener, UdpSocket};
 use tokio_util::sync::CancellationToken;
@@ -170,18 +173,20 @@ pub fn endpoint(
     ))
 }
 
-/// A prompt file, or `None` (logged) when it cannot be read: callers then hear silence
-/// there, which is worse but never a reason to refuse a 112 call.
-fn load_prompt(key: &str, path: &std::path::Path) -> Option<Arc<Vec<u8>>> {
+/// A prompt file; when it cannot be read (or is empty) the built-in recording of the same
+/// prompt (logged): a 112 caller must hear something, and a bad path is never a reason to
+/// refuse the call.
+fn load_prompt(prompt: Prompt, key: &str, path: &std::path::Path) -> Arc<Vec<u8>> {
+    let builtin = || Arc::new(crate::gateway::prompts::builtin(prompt).to_vec());
     match std::fs::read(path) {
-        Ok(bytes) if !bytes.is_empty() => Some(Arc::new(bytes)),
+        Ok(bytes) if !bytes.is_empty() => Arc::new(bytes),
         Ok(_) => {
-            tracing::error!(key, path = %path.display(), "prompt file is empty");
-            None
+            tracing::error!(key, path = %path.display(), "prompt file is empty: the built-in prompt plays");
+            builtin()
         }
         Err(err) => {
-            tracing::error!(key, path = %path.display(), %err, "prompt file cannot be read");
-            None
+            tracing::warn!(key, path = %path.display(), %err, "prompt file cannot be read: the built-in prompt plays");
+            builtin()
         }
     }
 }
@@ -202,36 +207,20 @@ fn load_prompts(config: &Config) -> std::collections::HashMap<Prompt, Option<Arc
         (Prompt::Press5, "screening.press5_prompt", &s.press5_prompt),
     ]
     .into_iter()
-    .map(|(prompt, key, path)| (prompt, load_prompt(key, path)))
+    .map(|(prompt, key, path)| (prompt, Some(load_prompt(prompt, key, path))))
     .collect()
-}
-
-/// Reads a caller's past dispositions from the store when a screened call starts. It runs
-/// inside the SIP driver, so the read is wrapped in `block_in_place` (the runtime moves other
-/// tasks off this worker meanwhile); a failed read is an empty history: screening fails open.
-fn history_lookup(store: Arc<dyn CallStore>, days: u32) -> crate::sip::b2bua::HistoryLookup {
-    Arc::new(move |number: &str| {
-        let now = Timestamp::now();
-        let since = Timestamp::from_ms(now.as_ms() - i64::from(days) * 86_400_000);
-        tokio::task::block_in_place(|| store.caller_history(number, now, since)).unwrap_or_else(
-            |err| {
-                tracing::warn!(%err, "caller history unavailable: screening without it");
-                Default::default()
-            },
-        )
-    })
 }
 
 /// Opens the call store (creating its folder) and marks calls a previous run left in
 /// progress as interrupted (a killed process loses no call record).
 fn open_store(config: &Config) -> anyhow::Result<Arc<dyn CallStore>> {
-    let path = &config.store.path;
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("store.path: cannot create {}", dir.display()))?;
-    }
-    let store = SqliteStore::open(path, Duration::from_millis(config.store.busy_timeout_ms))
-        .with_context(|| format!("store.path: cannot open {}", path.display()))?;
+    let store = crate::store::open(&config.store).with_context(|| {
+        format!(
+            "store ({:?} at {}): cannot open",
+            config.store.backend,
+            config.store.path.display()
+        )
+    })?;
     let interrupted = store
         .interrupt_unfinished(Timestamp::now())
         .context("store: marking unfinished calls")?;
@@ -241,7 +230,26 @@ fn open_store(config: &Config) -> anyhow::Result<Arc<dyn CallStore>> {
             "calls in progress when siaga last stopped are marked interrupted"
         );
     }
-    Ok(Arc::new(store))
+    Ok(store)
+}
+
+/// Puts back the seat registrations the previous run saved (a store that keeps none, or a
+/// failed read, only means seats register again: logged).
+fn restore_registrations(endpoint: &mut Endpoint, store: &dyn CallStore) {
+    match store.load_bindings() {
+        Ok(stored) => {
+            let now = std::time::Instant::now();
+            let live = crate::gateway::registrations::from_stored(stored, now, Timestamp::now());
+            if !live.is_empty() {
+                info!(
+                    bindings = live.len(),
+                    "seat registrations restored from the store"
+                );
+            }
+            endpoint.restore_bindings(now, live);
+        }
+        Err(err) => tracing::warn!(%err, "seat registrations not restored: seats register again"),
+    }
 }
 
 /// Deletes screening audio past its retention (issue 8) at start and then hourly, off the
@@ -280,11 +288,68 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 
 /// Runs the gateway until `shutdown` is cancelled (the demo and embedders use this).
 pub async fn serve(config: Config, shutdown: CancellationToken) -> anyhow::Result<()> {
+    start(config, shutdown).await?.wait().await
+}
+
+/// A started gateway: its [`Handle`] (commands and events) and the bound addresses.
+pub struct Running {
+    /// Commands in, events out.
+    pub handle: Handle,
+    /// The SIP addresses bound (port 0 resolved).
+    pub sip: Vec<SocketAddr>,
+    sip_task: tokio::task::JoinHandle<()>,
+    writer: tokio::task::JoinHandle<()>,
+    api: tokio::task::JoinHandle<()>,
+    shutdown: CancellationToken,
+}
+
+impl Running {
+    /// The token that stops this gateway.
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.shutdown.clone()
+    }
+
+    /// Waits until `shutdown` is cancelled, then for every task to drain.
+    ///
+    /// # Errors
+    ///
+    /// A task panicked.
+    pub async fn wait(self) -> anyhow::Result<()> {
+        self.shutdown.cancelled().await;
+        self.sip_task.await.context("SIP task failed")?;
+        // The driver dropped its sender: the writer drains what is left, then ends.
+        self.writer.await.context("call-record writer failed")?;
+        self.api.await.context("API task failed")?;
+        info!("stopped");
+        Ok(())
+    }
+}
+
+/// Binds the sockets, opens the store and starts the driver, the record writer and the API;
+/// they run until `shutdown` is cancelled.
+///
+/// # Errors
+///
+/// A socket cannot be bound, the store cannot be opened, or the configuration names a
+/// target that is not an IP address.
+pub async fn start(config: Config, shutdown: CancellationToken) -> anyhow::Result<Running> {
+    let store = open_store(&config)?;
+    start_with_store(config, store, shutdown).await
+}
+
+/// [`start`] over a store the caller opened (tests use slow or failing stores).
+///
+/// # Errors
+///
+/// As [`start`], but the store is not opened here.
+pub async fn start_with_store(
+    config: Config,
+    store: Arc<dyn CallStore>,
+    shutdown: CancellationToken,
+) -> anyhow::Result<Running> {
     let budget = crate::sip::fd_budget::startup(&config);
     let sockets = SipSockets::bind(&config).await?;
     let local = sockets.local_addrs();
-    let snapshot = Arc::new(Mutex::new(Snapshot::default()));
-    let store = open_store(&config)?;
     let tap = Arc::new(ScreeningTap::new(Duration::from_millis(
         config.screening.min_speech_ms,
     )));
@@ -293,10 +358,21 @@ pub async fn serve(config: Config, shutdown: CancellationToken) -> anyhow::Resul
         settings: config.screening.clone(),
         tap: tap.clone(),
         repeat: Arc::new(RepeatCallers::new()),
-        history: history_lookup(store.clone(), config.screening.history_days),
     });
-    let (records, writer) = RecordWriter::start(store.clone());
+    let (records, writer) = RecordWriter::start(store.clone(), config.store.record_queue);
+    // The relay feeds the detectors through the verdict tap, which wakes the driver the
+    // moment a screened call can be decided (no polling of the detectors).
+    let (verdicts, screening_ready) = VerdictTap::new(tap.clone());
     let driver = DriverSettings {
+        screening_ready: config.screening.enabled.then_some(screening_ready),
+        registrations: Some(store.clone()),
+        history: config.screening.enabled.then(|| {
+            HistoryReader::new(
+                store.clone(),
+                config.screening.history_days,
+                HISTORY_DEADLINE,
+            )
+        }),
         records,
         transport: TransportSettings {
             max_message_bytes: config.sip.max_message_bytes,
@@ -307,32 +383,33 @@ pub async fn serve(config: Config, shutdown: CancellationToken) -> anyhow::Resul
         },
         media: MediaEngine::with_trunk_networks(
             &config.media,
-            tap.clone(),
+            Arc::new(verdicts),
             config.trunk.allow.clone(),
         ),
         prompts: load_prompts(&config),
         inactivity: config.media.inactivity_timeout(),
     };
-    let (control_tx, control_rx) = tokio::sync::mpsc::channel::<Control>(64);
-    let endpoint = endpoint(&config, local.clone(), screening)?;
-    let sip = tokio::spawn(server::serve(
+    let (gateway, inbox) = Handle::channel();
+    let mut endpoint = endpoint(&config, local.clone(), screening)?;
+    restore_registrations(&mut endpoint, store.as_ref());
+    let sip_task = tokio::spawn(driver::serve(
         endpoint,
         sockets.udp,
         sockets.tcp,
         driver,
-        snapshot.clone(),
-        control_rx,
+        inbox,
         shutdown.clone(),
     ));
-    let api = crate::api::start(&config, snapshot, control_tx, store, shutdown.clone()).await?;
+    let api = crate::api::start(&config, gateway.clone(), store, shutdown.clone()).await?;
     info!(sip = ?local, api = %config.api.listen, seats = config.seats.len(), "siaga started");
-    shutdown.cancelled().await;
-    sip.await.context("SIP task failed")?;
-    // The driver dropped its sender: the writer drains what is left, then ends.
-    writer.await.context("call-record writer failed")?;
-    api.await.context("API task failed")?;
-    info!("stopped");
-    Ok(())
+    Ok(Running {
+        handle: gateway,
+        sip: local,
+        sip_task,
+        writer,
+        api,
+        shutdown,
+    })
 }
 
 struct Signals {

@@ -195,7 +195,7 @@ pub(crate) fn calls(
         }
     }
     let store = crate::cli_report::open_existing(config)?;
-    let lines: Vec<Line> = all_calls(&store, since, until)?
+    let lines: Vec<Line> = all_calls(store.as_ref(), since, until)?
         .into_iter()
         .map(Line::from)
         .collect();

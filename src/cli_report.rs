@@ -1,5 +1,4 @@
 //! `siaga report` and `siaga account add`: blocking commands over the configured store.
-use std::time::Duration;
 
 use anyhow::{bail, Context};
 use chrono::NaiveDate;
@@ -7,7 +6,7 @@ use chrono::NaiveDate;
 use siaga::analytics::{parse_dims, to_csv, to_text, Analytics};
 use siaga::api::accounts::new_account;
 use siaga::config::Config;
-use siaga::store::{CallStore, Role, SqliteStore};
+use siaga::store::{CallStore, Role};
 
 /// Output of `siaga report`.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -17,17 +16,12 @@ pub(crate) enum Format {
     Json,
 }
 
-pub(crate) fn open_existing(config: &Config) -> anyhow::Result<SqliteStore> {
-    let path = &config.store.path;
-    if !path.exists() {
-        bail!("store.path {}: no such file", path.display());
-    }
-    open(config)
+pub(crate) fn open_existing(config: &Config) -> anyhow::Result<std::sync::Arc<dyn CallStore>> {
+    Ok(siaga::store::open_existing(&config.store)?)
 }
 
-fn open(config: &Config) -> anyhow::Result<SqliteStore> {
-    let timeout = Duration::from_millis(config.store.busy_timeout_ms);
-    Ok(SqliteStore::open(&config.store.path, timeout)?)
+fn open(config: &Config) -> anyhow::Result<std::sync::Arc<dyn CallStore>> {
+    Ok(siaga::store::open(&config.store)?)
 }
 
 fn date(flag: &str, s: &str) -> anyhow::Result<NaiveDate> {
@@ -55,7 +49,7 @@ pub(crate) fn report(
     let dims = parse_dims(by).context("--by")?;
     let store = open_existing(config)?;
     let s = a.summary(
-        &store,
+        &*store,
         a.local_midnight(since),
         a.local_midnight(until),
         &dims,

@@ -1,9 +1,26 @@
 //! siaga — a SIP gateway for an emergency number (112).
 //!
-//! # Layout
+//! # Layers
+//!
+//! ```text
+//!  app (wiring, signals)          api (HTTP JSON)        demo, CLI
+//!        │                              │ gateway::Handle (Command / Event)
+//!        ▼                              ▼
+//!  gateway: driver (async) ─► endpoint (sans-IO) ─► b2bua ─► record_writer ─► store
+//!        │                      │        │
+//!        ▼                      ▼        ▼
+//!  sip (protocol)          routing    screening      media      location
+//! ```
+//!
+//! A layer uses only the layers below it: [`sip`] knows nothing of calls, seats, screening,
+//! media or the store (`tests/layers.rs` checks its imports).
 //!
 //! - [`sip`]: SIP messages (parse, print, ingress checks), transactions (RFC 3261 §17),
-//!   the seat registrar, transports.
+//!   dialogs, the seat registrar, transports.
+//! - [`gateway`]: the B2BUA (trunk calls in, seat legs out), the stateful SIP endpoint that
+//!   owns transactions, registrar, ACD and calls, its async driver (sockets, timers, media
+//!   engine), the call-record writer, and the one typed surface into the running gateway
+//!   (commands in, events out).
 //! - [`media`]: SDP offer/answer (RFC 3264), the RTP/RTCP relay between the caller and seat legs
 //!   with symmetric latching, prompt playback, G.711; sans-IO except `media::engine`.
 //! - [`config`]: one strict serde tree loaded from TOML with `SIAGA__SECTION__KEY` overrides.
@@ -24,6 +41,7 @@ pub mod api;
 pub mod app;
 pub mod config;
 pub mod demo;
+pub mod gateway;
 pub mod location;
 pub mod media;
 pub mod routing;

@@ -197,8 +197,7 @@ fn demo() -> ExitCode {
             return ExitCode::from(EXIT_RUNTIME);
         }
     };
-    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    match runtime.block_on(siaga::demo::run(&root)) {
+    match runtime.block_on(siaga::demo::run()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");

@@ -4,12 +4,12 @@
 //! side, busy → next seat, ring timeout → next seat, CANCEL before and after the seat
 //! answers (the §9.2 race), 3 calls on 2 seats.
 
-use siaga::media::Leg;
-use siaga::routing::AcdSettings;
-use siaga::sip::b2bua::{
+use siaga::gateway::b2bua::{
     CallSettings, CallState, MediaCommand, MediaEvent, Prompt, ScreeningSetup,
 };
-use siaga::sip::endpoint::{Endpoint, EndpointSettings, StaticSeat};
+use siaga::gateway::endpoint::{Endpoint, EndpointSettings, StaticSeat};
+use siaga::media::Leg;
+use siaga::routing::AcdSettings;
 use siaga::sip::message::{Message, Request, Response};
 use siaga::sip::parse::{parse, Framing};
 use siaga::sip::registrar::{Registrar, RegistrarSettings};
@@ -44,6 +44,8 @@ struct Sim {
     wire: Vec<(SocketAddr, Message)>,
     media: Vec<MediaCommand>,
     calls: u32,
+    /// What the "store" answers to caller-history reads (the driver's part).
+    history: siaga::store::CallerHistory,
 }
 
 impl Sim {
@@ -98,12 +100,16 @@ impl Sim {
             wire: Vec::new(),
             media: Vec::new(),
             calls: 0,
+            history: Default::default(),
         }
     }
 
     /// Moves the endpoint's output into `wire` and `media`; answers `Open` like the engine.
     fn pump(&mut self) {
         loop {
+            while let Some(read) = self.ep.poll_history() {
+                self.ep.handle_history(&read.call, self.history);
+            }
             while let Some((to, bytes)) = self.ep.poll_transmit() {
                 let message =
                     parse(&bytes, Framing::Datagram).expect("gateway sent unparseable bytes");
@@ -595,6 +601,7 @@ fn bye_before_answer_ends_the_call_and_its_invite_transaction() {
 
 // --- Screening (issue 4): the trunk leg is answered at once and the caller listened to.
 
+use siaga::gateway::verdict_tap::VerdictTap;
 use siaga::media::rtp::RtpHeaderInfo;
 use siaga::media::CallerAudioTap;
 use siaga::screening::{RepeatCallers, ScreeningTap};
@@ -615,12 +622,10 @@ fn screening_sim_with(history: siaga::store::CallerHistory) -> (Sim, Arc<Screeni
         },
         tap: tap.clone(),
         repeat: Arc::new(RepeatCallers::new()),
-        history: Arc::new(move |_: &str| history),
     };
-    (
-        Sim::build(vec![static_seat("seat1", SEAT1)], None, Some(setup)),
-        tap,
-    )
+    let mut sim = Sim::build(vec![static_seat("seat1", SEAT1)], None, Some(setup));
+    sim.history = history;
+    (sim, tap)
 }
 
 /// The call id the gateway gave the call (from the media `Open`).
@@ -635,16 +640,38 @@ fn call_id(sim: &Sim) -> String {
 }
 
 /// Plays `audio` (µ-law, 160 bytes a packet) into the tap as the caller, 20 ms apart,
-/// advancing the gateway's clock with it.
-fn caller_speaks(sim: &mut Sim, tap: &ScreeningTap, call: &str, audio: &[u8]) {
+/// advancing the gateway's clock with it. The packets go through the [`VerdictTap`] as in the
+/// driver, and its "ready" news reaches the endpoint at once, as the driver delivers it.
+fn caller_speaks(sim: &mut Sim, tap: &Arc<ScreeningTap>, call: &str, audio: &[u8]) {
+    let (verdicts, mut ready) = VerdictTap::new(tap.clone());
     for (n, frame) in audio.chunks(160).enumerate() {
         let mut packet = vec![0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
         packet[2..4].copy_from_slice(&(n as u16).to_be_bytes());
         packet[4..8].copy_from_slice(&((n as u32) * 160).to_be_bytes());
         packet.extend_from_slice(frame);
-        let header = RtpHeaderInfo::parse(&packet).unwrap();
-        tap.on_caller_rtp(call, sim.now, &header, header.payload(&packet));
+        send_through(sim, &verdicts, &mut ready, call, &packet);
         sim.advance(Duration::from_millis(20));
+    }
+}
+
+/// One caller RTP packet, through the [`VerdictTap`] as in the driver.
+fn caller_packet(sim: &mut Sim, tap: &Arc<ScreeningTap>, call: &str, packet: &[u8]) {
+    let (verdicts, mut ready) = VerdictTap::new(tap.clone());
+    send_through(sim, &verdicts, &mut ready, call, packet);
+}
+
+fn send_through(
+    sim: &mut Sim,
+    verdicts: &VerdictTap,
+    ready: &mut tokio::sync::mpsc::UnboundedReceiver<String>,
+    call: &str,
+    packet: &[u8],
+) {
+    let header = RtpHeaderInfo::parse(packet).unwrap();
+    verdicts.on_caller_rtp(call, sim.now, &header, header.payload(packet));
+    while let Ok(call) = ready.try_recv() {
+        sim.ep.handle_screening_ready(sim.now, &call);
+        sim.pump();
     }
 }
 
@@ -711,8 +738,7 @@ fn silent_caller_pressing_5_is_queued_first_as_needing_help() {
         let duration: u16 = 160 * (n + 1);
         packet.extend_from_slice(&[5, if end { 0x80 | 10 } else { 10 }]);
         packet.extend_from_slice(&duration.to_be_bytes());
-        let header = RtpHeaderInfo::parse(&packet).unwrap();
-        tap.on_caller_rtp(&call, sim.now, &header, header.payload(&packet));
+        caller_packet(&mut sim, &tap, &call, &packet);
         sim.advance(Duration::from_millis(20));
     }
     sim.advance(Duration::from_millis(500));
@@ -743,4 +769,106 @@ fn repeat_prank_caller_is_flagged_and_lowered_never_refused() {
         .get("X-Siaga-Reasons")
         .unwrap()
         .contains("past_prank"));
+}
+
+// --- The gateway's event surface (issue 9): a call's events come out in the order it lived.
+
+use siaga::gateway::commands::AcdWatch;
+use siaga::gateway::Event;
+
+/// Every event the endpoint has produced since the last call: call-record events from the
+/// B2BUA, then seat and queue changes, as the driver publishes them.
+fn events(sim: &mut Sim, watch: &mut AcdWatch) -> Vec<Event> {
+    let mut out = Vec::new();
+    while let Some((call, record)) = sim.ep.poll_record() {
+        out.push(Event::of_record(&call, &record));
+    }
+    out.extend(watch.changes(sim.ep.acd(), sim.now));
+    out
+}
+
+/// The short name of an event, for order assertions.
+fn kind(event: &Event) -> String {
+    match event {
+        Event::CallReceived { .. } => "received".into(),
+        Event::CallScreened { class, .. } => format!("screened:{class:?}"),
+        Event::CallQueued { .. } => "queued".into(),
+        Event::SeatRinging { seat, .. } => format!("ringing:{seat}"),
+        Event::CallAnswered { seat, .. } => format!("answered:{seat}"),
+        Event::CallEnded { reason, by, .. } => format!("ended:{reason:?}:{by:?}"),
+        Event::SeatChanged { seat } => format!("seat:{}:{:?}", seat.name, seat.state),
+        Event::QueueChanged { queue } => format!("queue:{}", queue.len()),
+        other => format!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_screened_call_produces_its_events_in_order() {
+    let (mut sim, tap) = screening_sim();
+    let mut watch = AcdWatch::default();
+    assert_eq!(
+        events(&mut sim, &mut watch)
+            .iter()
+            .map(kind)
+            .collect::<Vec<_>>(),
+        ["seat:seat1:Available"],
+        "the first look shows every seat (an empty queue is no change)"
+    );
+    let mut seen = Vec::new();
+    sim.send(TRUNK, trunk_invite(90));
+    let ok = sim.take_response(TRUNK, 200, "INVITE");
+    let to = ok.headers.get("To").unwrap().to_string();
+    sim.send(TRUNK, trunk_in_dialog(90, "ACK", 1, &to));
+    seen.extend(events(&mut sim, &mut watch));
+    let call = call_id(&sim);
+    let speech = std::fs::read("fixtures/audio/speech.ul").unwrap();
+    caller_speaks(&mut sim, &tap, &call, &speech[..8000 * 2]);
+    seen.extend(events(&mut sim, &mut watch));
+    let invite = sim.take_request(SEAT1, "INVITE");
+    sim.send(SEAT1, seat_reply(&invite, 200, true));
+    sim.take_request(SEAT1, "ACK");
+    seen.extend(events(&mut sim, &mut watch));
+    sim.send(TRUNK, trunk_in_dialog(90, "BYE", 2, &to));
+    sim.take_response(TRUNK, 200, "BYE");
+    seen.extend(events(&mut sim, &mut watch));
+    let calls: Vec<String> = seen
+        .iter()
+        .filter(|e| !matches!(e, Event::SeatChanged { .. } | Event::QueueChanged { .. }))
+        .map(kind)
+        .collect();
+    assert_eq!(
+        calls,
+        [
+            "received",
+            "screened:Speaking",
+            "queued",
+            "ringing:seat1",
+            "answered:seat1",
+            "ended:Normal:Caller"
+        ]
+    );
+    // Every call event names this call.
+    assert!(seen.iter().all(|e| match e {
+        Event::CallReceived { call: c, .. }
+        | Event::CallScreened { call: c, .. }
+        | Event::CallQueued { call: c }
+        | Event::SeatRinging { call: c, .. }
+        | Event::CallAnswered { call: c, .. }
+        | Event::CallEnded { call: c, .. } => *c == call,
+        _ => true,
+    }));
+    // The seat went ringing → on call → wrap-up, as changes (not every tick).
+    let seats: Vec<String> = seen
+        .iter()
+        .filter(|e| matches!(e, Event::SeatChanged { .. }))
+        .map(kind)
+        .collect();
+    assert_eq!(
+        seats,
+        [
+            "seat:seat1:Ringing",
+            "seat:seat1:OnCall",
+            "seat:seat1:WrapUp"
+        ]
+    );
 }

@@ -14,7 +14,9 @@ use std::time::{Duration, Instant};
 /// Routing tests look at the queue and seats without the screening step in front.
 const NO_SCREENING: (&str, &str) = ("SIAGA__SCREENING__ENABLED", "false");
 
-/// A SIPp process started in the crate root (scenarios name `fixtures/audio/*.pcap`).
+/// A SIPp process started in its own temporary folder, where `fixtures` links to the
+/// crate's (scenarios name `fixtures/audio/*.pcap` relative to the folder SIPp runs in), so
+/// every file SIPp writes (error logs, statistics) stays out of the repository.
 struct Sipp {
     child: Child,
     out: PathBuf,
@@ -24,12 +26,14 @@ struct Sipp {
 impl Sipp {
     fn spawn(args: &[String]) -> Sipp {
         let dir = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(crate_dir().join("fixtures"), dir.path().join("fixtures"))
+            .expect("link fixtures into the SIPp folder");
         let out = dir.path().join("sipp.out");
         let child = Command::new(require_tool("sipp"))
             .args(args)
             .args(["-nostdin", "-trace_err", "-error_file"])
             .arg(dir.path().join("errors.log"))
-            .current_dir(crate_dir())
+            .current_dir(dir.path())
             .stdin(Stdio::null())
             .stdout(fs::File::create(&out).unwrap())
             .stderr(Stdio::null())
@@ -602,4 +606,50 @@ fn screened_real_music_is_a_ghost_and_no_seat_rings() {
     assert_eq!(reason.as_deref(), Some("ghost"));
     assert_eq!(seat, None, "no seat rang");
     assert!(!seat_took);
+}
+/// Issue 9: registrations survive a restart. baresip registers once; the gateway is stopped
+/// and started again on the same store; a trunk call then reaches baresip with no new
+/// REGISTER (its next refresh is minutes away).
+#[test]
+fn a_registered_seat_is_rung_after_a_restart_without_registering_again() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = config_with_seats(tmp.path(), &[("seat2", None)]);
+    let store = tmp.path().join("records.sqlite");
+    let store_env = store.display().to_string();
+    let env = [
+        ("SIAGA__REGISTRAR__ALGORITHMS", "MD5"),
+        ("SIAGA__STORE__PATH", store_env.as_str()),
+        NO_SCREENING,
+    ];
+    let gw = Gateway::start_config(&config, &env);
+    let mut seat = Baresip::start_answering(gw.sip, "seat2", "siaga-seat2");
+    seat.wait_registered(Duration::from_secs(15))
+        .unwrap_or_else(|log| panic!("baresip did not register\n{log}\n{}", gw.log()));
+    gw.stop();
+    // A new process (on another port: the seat is rung at the address it registered from).
+    let gw = Gateway::start_config(&config, &env);
+    assert!(
+        gw.log().contains("registration restored"),
+        "the binding came back from the store\n{}",
+        gw.log()
+    );
+    let (code, out) = Sipp::trunk("trunk_call.xml", gw.sip, 1, "").wait(Duration::from_secs(40));
+    assert_eq!(code, Some(0), "trunk\n{out}\n{}\n{}", seat.log(), gw.log());
+    let registrations = seat
+        .log()
+        .lines()
+        .filter(|l| common::registered_line(l))
+        .count();
+    assert_eq!(registrations, 1, "baresip registered once\n{}", seat.log());
+    let db = rusqlite::Connection::open(&store).unwrap();
+    let seat_of_call: Option<String> = db
+        .query_row(
+            "SELECT seat FROM calls ORDER BY received_at DESC LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(seat_of_call.as_deref(), Some("seat2"));
+    seat.stop();
+    gw.stop();
 }

@@ -1,11 +1,15 @@
-//! `siaga demo` end to end: the table must show each simulated caller's fate.
+//! `siaga demo` end to end: the table must show each simulated caller's fate, run from a
+//! folder that is not the source tree (an installed binary).
 
 use std::process::Command;
 
 #[test]
 fn demo_shows_each_outcome() {
+    // From a folder with no source tree: the demo's audio and prompts are built in.
+    let elsewhere = tempfile::tempdir().unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_siaga"))
         .arg("demo")
+        .current_dir(elsewhere.path())
         .output()
         .expect("run siaga demo");
     let text = String::from_utf8_lossy(&out.stdout);

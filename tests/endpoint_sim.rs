@@ -2,9 +2,9 @@
 //! A caller, a seat and a stranger exchange real messages with the gateway's endpoint.
 
 use md5::{Digest, Md5};
+use siaga::gateway::b2bua::CallSettings;
+use siaga::gateway::endpoint::{Endpoint, EndpointSettings, StaticSeat};
 use siaga::routing::AcdSettings;
-use siaga::sip::b2bua::CallSettings;
-use siaga::sip::endpoint::{Endpoint, EndpointSettings, StaticSeat};
 use siaga::sip::message::Message;
 use siaga::sip::parse::{parse, Framing};
 use siaga::sip::registrar::{Registrar, RegistrarSettings, SeatCredential, SeatState};

@@ -1,73 +1,37 @@
-//! [`RoutingControl`] for the running gateway: views come from the driver's snapshot (a
-//! short sync lock), supervisor commands go to the driver task over a channel, which owns
-//! the ACD; the HTTP layer never touches call internals (STYLE.md habit 14).
+//! [`RoutingControl`] for the running gateway: every view and command goes to the driver
+//! task through the gateway [`Handle`] (typed commands with a oneshot reply); the HTTP layer
+//! never touches call internals (STYLE.md habit 14).
 
-use super::RoutingControl;
+use super::{Reply, RoutingControl};
+use crate::gateway::{CommandError, Handle};
 use crate::routing::{AcdError, QueuedView, SeatView};
-use crate::sip::server::{Control, Snapshot};
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
-use tokio::sync::mpsc;
 
-/// How long a supervisor command may wait for the driver before the API gives up.
-const COMMAND_TIMEOUT: Duration = Duration::from_secs(2);
-
-/// The API's handle on the running driver.
-#[derive(Debug, Clone)]
-pub struct DriverHandle {
-    snapshot: Arc<Mutex<Snapshot>>,
-    control: mpsc::Sender<Control>,
-}
-
-impl DriverHandle {
-    /// A handle over the driver's snapshot and command channel.
-    pub fn new(snapshot: Arc<Mutex<Snapshot>>, control: mpsc::Sender<Control>) -> DriverHandle {
-        DriverHandle { snapshot, control }
-    }
-
-    fn command(
-        &self,
-        make: impl FnOnce(std::sync::mpsc::SyncSender<Result<(), AcdError>>) -> Control,
-    ) -> Result<(), AcdError> {
-        let (reply, answer) = std::sync::mpsc::sync_channel(1);
-        self.control
-            .try_send(make(reply))
-            .map_err(|_| AcdError::Unavailable)?;
-        // The driver answers within one loop turn; block this worker only that long.
-        tokio::task::block_in_place(|| answer.recv_timeout(COMMAND_TIMEOUT))
-            .unwrap_or(Err(AcdError::Unavailable))
+/// A gateway that is stopped or does not answer in time is "routing unavailable" (503).
+fn acd_error(err: CommandError) -> AcdError {
+    match err {
+        CommandError::Acd(err) => err,
+        _ => AcdError::Unavailable,
     }
 }
 
-impl RoutingControl for DriverHandle {
-    fn seats(&self) -> Vec<SeatView> {
-        self.snapshot
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .acd_seats
-            .clone()
+impl RoutingControl for Handle {
+    fn seats(&self) -> Reply<'_, Result<Vec<SeatView>, AcdError>> {
+        Box::pin(async move { Handle::seats(self).await.map_err(acd_error) })
     }
 
-    fn queue(&self) -> Vec<QueuedView> {
-        self.snapshot
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .queue
-            .clone()
+    fn queue(&self) -> Reply<'_, Result<Vec<QueuedView>, AcdError>> {
+        Box::pin(async move { Handle::queue(self).await.map_err(acd_error) })
     }
 
-    fn pause(&self, seat: &str, reason: &str) -> Result<(), AcdError> {
-        self.command(|reply| Control::Pause {
-            seat: seat.to_string(),
-            reason: reason.to_string(),
-            reply,
-        })
+    fn pause<'a>(
+        &'a self,
+        seat: &'a str,
+        reason: &'a str,
+    ) -> Reply<'a, Result<SeatView, AcdError>> {
+        Box::pin(async move { Handle::pause(self, seat, reason).await.map_err(acd_error) })
     }
 
-    fn resume(&self, seat: &str) -> Result<(), AcdError> {
-        self.command(|reply| Control::Resume {
-            seat: seat.to_string(),
-            reply,
-        })
+    fn resume<'a>(&'a self, seat: &'a str) -> Reply<'a, Result<SeatView, AcdError>> {
+        Box::pin(async move { Handle::resume(self, seat).await.map_err(acd_error) })
     }
 }

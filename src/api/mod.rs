@@ -79,48 +79,73 @@ use crate::store::{CallStore, StoreHandle, Timestamp};
 /// A clock the API reads (injected so tests can expire tokens).
 pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
 
-/// What the API may ask of the routing owner (the B2BUA side implements it; views are taken
-/// at the implementor's `now`).
+/// A routing answer the HTTP handlers await.
+pub type Reply<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+
+/// What the API may ask of the routing owner: the running gateway's
+/// [`Handle`](crate::gateway::Handle) implements it (`driver.rs`); views are taken at the
+/// owner's `now`, and pause/resume answer with the seat's state after the command.
 pub trait RoutingControl: Send + Sync {
     /// Every seat, in configuration order.
-    fn seats(&self) -> Vec<SeatView>;
+    fn seats(&self) -> Reply<'_, Result<Vec<SeatView>, AcdError>>;
     /// Every waiting call, in serving order.
-    fn queue(&self) -> Vec<QueuedView>;
-    /// Pauses a seat (after its current call when busy).
+    fn queue(&self) -> Reply<'_, Result<Vec<QueuedView>, AcdError>>;
+    /// Pauses a seat (after its current call when busy); the seat after the pause.
     ///
     /// # Errors
     ///
     /// [`AcdError::UnknownSeat`], [`AcdError::Transition`], [`AcdError::Unavailable`].
-    fn pause(&self, seat: &str, reason: &str) -> Result<(), AcdError>;
-    /// Resumes a paused seat, or cancels its pending pause.
+    fn pause<'a>(&'a self, seat: &'a str, reason: &'a str)
+        -> Reply<'a, Result<SeatView, AcdError>>;
+    /// Resumes a paused seat, or cancels its pending pause; the seat after the resume.
     ///
     /// # Errors
     ///
     /// [`AcdError::UnknownSeat`], [`AcdError::Transition`], [`AcdError::Unavailable`].
-    fn resume(&self, seat: &str) -> Result<(), AcdError>;
+    fn resume<'a>(&'a self, seat: &'a str) -> Reply<'a, Result<SeatView, AcdError>>;
 }
 
-/// An [`Acd`] shared behind a short, sync lock (never held across `.await`). Whoever drives
-/// the ACD must still poll it for assignments after a resume.
+/// An [`Acd`] shared behind a short, sync lock (never held across `.await`); for tests of
+/// the HTTP layer without a gateway. Whoever drives the ACD must still poll it for
+/// assignments after a resume.
 impl RoutingControl for Mutex<Acd> {
-    fn seats(&self) -> Vec<SeatView> {
-        self.lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .seats_view(Instant::now())
+    fn seats(&self) -> Reply<'_, Result<Vec<SeatView>, AcdError>> {
+        let acd = self.lock().unwrap_or_else(PoisonError::into_inner);
+        let views = acd.seats_view(Instant::now());
+        Box::pin(async move { Ok(views) })
     }
-    fn queue(&self) -> Vec<QueuedView> {
-        self.lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .queue_view(Instant::now())
+    fn queue(&self) -> Reply<'_, Result<Vec<QueuedView>, AcdError>> {
+        let acd = self.lock().unwrap_or_else(PoisonError::into_inner);
+        let views = acd.queue_view(Instant::now());
+        Box::pin(async move { Ok(views) })
     }
-    fn pause(&self, seat: &str, reason: &str) -> Result<(), AcdError> {
+    fn pause<'a>(
+        &'a self,
+        seat: &'a str,
+        reason: &'a str,
+    ) -> Reply<'a, Result<SeatView, AcdError>> {
         let mut acd = self.lock().unwrap_or_else(PoisonError::into_inner);
-        acd.pause(Instant::now(), seat, reason)
+        let now = Instant::now();
+        let done = acd
+            .pause(now, seat, reason)
+            .and_then(|()| view(&acd, now, seat));
+        Box::pin(async move { done })
     }
-    fn resume(&self, seat: &str) -> Result<(), AcdError> {
+    fn resume<'a>(&'a self, seat: &'a str) -> Reply<'a, Result<SeatView, AcdError>> {
         let mut acd = self.lock().unwrap_or_else(PoisonError::into_inner);
-        acd.resume(Instant::now(), seat)
+        let now = Instant::now();
+        let done = acd.resume(now, seat).and_then(|()| view(&acd, now, seat));
+        Box::pin(async move { done })
     }
+}
+
+fn view(acd: &Acd, now: Instant, seat: &str) -> Result<SeatView, AcdError> {
+    acd.seats_view(now)
+        .into_iter()
+        .find(|s| s.name == seat)
+        .ok_or_else(|| AcdError::UnknownSeat {
+            seat: seat.to_owned(),
+        })
 }
 
 /// What every handler shares (one state for the whole API). Cheap to clone.
@@ -191,24 +216,20 @@ impl std::fmt::Debug for ApiState {
     }
 }
 
-pub use driver::DriverHandle;
-
-/// Binds `api.listen` and serves the whole API over the running driver and the store until
-/// `shutdown`.
+/// Binds `api.listen` and serves the whole API — seats and queue over the running driver,
+/// records, dispositions and analytics over the store — until `shutdown`.
 ///
 /// # Errors
 ///
 /// The listen address cannot be bound, or the built-in boundaries do not load.
 pub async fn start(
     config: &Config,
-    snapshot: Arc<Mutex<crate::sip::server::Snapshot>>,
-    control: tokio::sync::mpsc::Sender<crate::sip::server::Control>,
+    gateway: crate::gateway::Handle,
     store: Arc<dyn CallStore>,
     shutdown: CancellationToken,
 ) -> std::io::Result<tokio::task::JoinHandle<()>> {
     let listener = TcpListener::bind(config.api.listen).await?;
-    let routing = Arc::new(DriverHandle::new(snapshot, control));
-    let app = router(ApiState::new(config, routing, store)?);
+    let app = router(ApiState::new(config, Arc::new(gateway), store)?);
     let limits = listener::Limits::from_config(&config.api);
     Ok(tokio::spawn(async move {
         if let Err(err) = listener::serve(listener, app, limits, shutdown).await {

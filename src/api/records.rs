@@ -68,9 +68,15 @@ fn own_seat(who: &Principal) -> Result<Option<&str>, ApiError> {
     }
 }
 
-/// The ids of calls waiting in the queue now.
-fn queued_ids(state: &ApiState) -> Vec<String> {
-    state.routing.queue().into_iter().map(|q| q.call).collect()
+/// The ids of calls waiting in the queue now; none when the gateway does not answer (a seat
+/// then sees only its own calls: fail closed for callers' numbers).
+async fn queued_ids(state: &ApiState) -> Vec<String> {
+    state
+        .routing
+        .queue()
+        .await
+        .map(|q| q.into_iter().map(|q| q.call).collect())
+        .unwrap_or_default()
 }
 
 pub(super) async fn list(
@@ -108,7 +114,7 @@ pub(super) async fn list(
     let mut calls = state.store.list(filter.clone()).await?;
     if own.is_some() {
         // Add the waiting calls (not rung at this seat yet), newest first like the rest.
-        for id in queued_ids(&state) {
+        for id in queued_ids(&state).await {
             if calls.iter().any(|c| c.id == id) {
                 continue;
             }
@@ -146,7 +152,7 @@ pub(super) async fn one(
         .await?
         .ok_or(ApiError::NotFound)?;
     if let Some(own) = own_seat(&who)? {
-        if record.seat.as_deref() != Some(own) && !queued_ids(&state).contains(&id) {
+        if record.seat.as_deref() != Some(own) && !queued_ids(&state).await.contains(&id) {
             return Err(ApiError::Forbidden(
                 "a seat reads only its own and queued calls",
             ));

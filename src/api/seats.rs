@@ -22,12 +22,14 @@ struct PauseBody {
     reason: Option<String>,
 }
 
-pub(super) async fn list(State(state): State<ApiState>) -> Json<Vec<SeatView>> {
-    Json(state.routing.seats())
+pub(super) async fn list(State(state): State<ApiState>) -> Result<Json<Vec<SeatView>>, ApiError> {
+    Ok(Json(state.routing.seats().await?))
 }
 
-pub(super) async fn queue(State(state): State<ApiState>) -> Json<Vec<QueuedView>> {
-    Json(state.routing.queue())
+pub(super) async fn queue(
+    State(state): State<ApiState>,
+) -> Result<Json<Vec<QueuedView>>, ApiError> {
+    Ok(Json(state.routing.queue().await?))
 }
 
 pub(super) async fn pause(
@@ -37,8 +39,8 @@ pub(super) async fn pause(
 ) -> Result<Json<SeatView>, ApiError> {
     let Path(name) = name?;
     let reason = reason(&body?)?;
-    state.routing.pause(&name, &reason)?;
-    view_of(&state, &name)
+    // The answer is the seat after the pause (one look by the routing owner).
+    Ok(Json(state.routing.pause(&name, &reason).await?))
 }
 
 pub(super) async fn resume(
@@ -46,8 +48,7 @@ pub(super) async fn resume(
     name: Result<Path<String>, PathRejection>,
 ) -> Result<Json<SeatView>, ApiError> {
     let Path(name) = name?;
-    state.routing.resume(&name)?;
-    view_of(&state, &name)
+    Ok(Json(state.routing.resume(&name).await?))
 }
 
 /// The pause reason of a body: empty body or no `reason` → the default; otherwise trimmed,
@@ -74,12 +75,4 @@ fn reason(body: &[u8]) -> Result<String, ApiError> {
         ));
     }
     Ok(reason.to_owned())
-}
-
-/// The seat's view after a command.
-fn view_of(state: &ApiState, name: &str) -> Result<Json<SeatView>, ApiError> {
-    let view = state.routing.seats().into_iter().find(|s| s.name == name);
-    view.map(Json).ok_or_else(|| ApiError::UnknownSeat {
-        seat: name.to_owned(),
-    })
 }

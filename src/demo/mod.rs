@@ -1,12 +1,14 @@
 //! `siaga demo`: the gateway on loopback with simulated trunk calls and simulated call-taker
 //! seats, and a table of what happened to each call and why. Nothing to install: the calls
-//! are SIP and RTP over 127.0.0.1 from this process, the audio comes from `fixtures/audio/`.
+//! are SIP and RTP over 127.0.0.1 from this process. The callers' audio (`fixtures/audio/`)
+//! and the prompts are compiled into the binary, so an installed `siaga` runs the demo from
+//! any directory.
 
 use crate::config::{Config, Seat, Secret};
-use crate::store::{CallStore, ListFilter, SqliteStore};
+use crate::gateway::b2bua::Prompt;
+use crate::store::ListFilter;
 use anyhow::Context;
 use std::net::SocketAddr;
-use std::path::Path;
 use std::time::Duration;
 use tokio::net::UdpSocket;
 use tokio_util::sync::CancellationToken;
@@ -16,7 +18,7 @@ use tokio_util::sync::CancellationToken;
 struct Caller {
     what: &'static str,
     number: &'static str,
-    audio: &'static str,
+    audio: &'static [u8],
     start_ms: u64,
     hold_ms: u64,
 }
@@ -25,42 +27,42 @@ const CALLERS: &[Caller] = &[
     Caller {
         what: "speaking caller",
         number: "081200000001",
-        audio: "speech-id.ul",
+        audio: include_bytes!("../../fixtures/audio/speech-id.ul"),
         start_ms: 0,
         hold_ms: 5000,
     },
     Caller {
         what: "silent caller (ghost)",
         number: "081200000002",
-        audio: "silence.ul",
+        audio: include_bytes!("../../fixtures/audio/silence.ul"),
         start_ms: 300,
         hold_ms: 16000,
     },
     Caller {
         what: "pocket call (noise)",
         number: "081200000003",
-        audio: "noise.ul",
+        audio: include_bytes!("../../fixtures/audio/noise.ul"),
         start_ms: 600,
         hold_ms: 16000,
     },
     Caller {
         what: "cannot speak, presses 5",
         number: "081200000004",
-        audio: "dtmf-55-inband.ul",
+        audio: include_bytes!("../../fixtures/audio/dtmf-55-inband.ul"),
         start_ms: 900,
         hold_ms: 16000,
     },
     Caller {
         what: "repeat caller, 1st call",
         number: "081200000005",
-        audio: "speech.ul",
+        audio: include_bytes!("../../fixtures/audio/speech.ul"),
         start_ms: 1200,
         hold_ms: 5000,
     },
     Caller {
         what: "repeat caller, 2nd call",
         number: "081200000005",
-        audio: "speech.ul",
+        audio: include_bytes!("../../fixtures/audio/speech.ul"),
         start_ms: 9000,
         hold_ms: 5000,
     },
@@ -70,8 +72,8 @@ async fn free_addr() -> anyhow::Result<SocketAddr> {
     Ok(UdpSocket::bind("127.0.0.1:0").await?.local_addr()?)
 }
 
-/// Runs the demo from the project root (prompts and audio are read from there).
-pub async fn run(root: &Path) -> anyhow::Result<()> {
+/// Runs the demo (everything it needs is built in; files go to a temporary folder).
+pub async fn run() -> anyhow::Result<()> {
     let dir = std::env::temp_dir().join(format!("siaga-demo-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let mut config = Config::default();
@@ -80,12 +82,16 @@ pub async fn run(root: &Path) -> anyhow::Result<()> {
     config.store.path = dir.join("demo.sqlite");
     config.screening.audio_dir = dir.join("screening-audio");
     config.routing.wrap_up_s = 1;
-    for prompt in [
-        &mut config.routing.queue_prompt,
-        &mut config.screening.greeting_prompt,
-        &mut config.screening.press5_prompt,
+    // The built-in prompts, written where the gateway reads them.
+    for (prompt, path) in [
+        (Prompt::Queue, &mut config.routing.queue_prompt),
+        (Prompt::Greeting, &mut config.screening.greeting_prompt),
+        (Prompt::Press5, &mut config.screening.press5_prompt),
     ] {
-        *prompt = root.join(&*prompt);
+        let file = dir.join(path.file_name().unwrap_or_else(|| "prompt.ul".as_ref()));
+        std::fs::write(&file, crate::gateway::prompts::builtin(prompt))
+            .with_context(|| format!("writing {}", file.display()))?;
+        *path = file;
     }
     let mut seats = Vec::new();
     config.seats.clear();
@@ -112,8 +118,7 @@ pub async fn run(root: &Path) -> anyhow::Result<()> {
     );
     let mut calls = Vec::new();
     for caller in CALLERS {
-        let audio = std::fs::read(root.join("fixtures/audio").join(caller.audio))
-            .with_context(|| format!("fixtures/audio/{}", caller.audio))?;
+        let audio = caller.audio.to_vec();
         let start = Duration::from_millis(caller.start_ms);
         let hold = Duration::from_millis(caller.hold_ms);
         calls.push(tokio::spawn(sim::call(
@@ -132,13 +137,13 @@ pub async fn run(root: &Path) -> anyhow::Result<()> {
     tokio::time::sleep(Duration::from_millis(500)).await;
     shutdown.cancel();
     app.await??;
-    print_table(&config.store.path)?;
+    print_table(&config.store)?;
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }
 
-fn print_table(store: &Path) -> anyhow::Result<()> {
-    let store = SqliteStore::open(store, Duration::from_secs(5))?;
+fn print_table(store: &crate::config::StoreConfig) -> anyhow::Result<()> {
+    let store = crate::store::open_existing(store)?;
     let mut records = store.list(&ListFilter::default())?;
     records.reverse();
     println!(

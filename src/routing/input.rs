@@ -6,9 +6,12 @@ use serde::Serialize;
 use super::seats::SeatStateKind;
 /// How a ring of a seat ended, as the B2BUA reports it.
 ///
-/// Mapping from the seat leg's final answer (see [`RingOutcome::from_status`]): 2xx is
-/// `Answered`; 486 Busy Here and 600 Busy Everywhere are `Busy`; 408, 480 and 603 Decline are
-/// `NoAnswer`; anything else (other 4xx/5xx/6xx, transport error) is `Failed`.
+/// Mapping from the seat leg's final answer (see [`RingOutcome::from_status`], the one
+/// mapping the B2BUA uses): 2xx is `Answered`; 486 Busy Here and 600 Busy Everywhere are
+/// `Busy`; 408, 480, 487 and 603 Decline are `NoAnswer`; anything else (other 4xx/5xx/6xx,
+/// transport error) is `Failed`. 487 Request Terminated reaches the ACD only when the seat
+/// side ended the ring itself (a local ring timeout of the phone, a forking proxy in front
+/// of it), since a 487 after our own CANCEL is not reported: nobody picked up there.
 ///
 /// `NoAnswer` and `Failed` count towards pausing the seat (`no_answer_pause` in a row): they
 /// mean nobody will pick up there (empty desk, dead phone, a call taker who declines 112
@@ -23,7 +26,7 @@ pub enum RingOutcome {
     Answered,
     /// The phone said busy (486, 600).
     Busy,
-    /// Nobody picked up (ring timeout, 408, 480, 603).
+    /// Nobody picked up (ring timeout, 408, 480, 487, 603).
     NoAnswer,
     /// The leg failed (other final statuses, transport errors).
     Failed,
@@ -35,7 +38,7 @@ impl RingOutcome {
         match status {
             200..=299 => RingOutcome::Answered,
             486 | 600 => RingOutcome::Busy,
-            408 | 480 | 603 => RingOutcome::NoAnswer,
+            408 | 480 | 487 | 603 => RingOutcome::NoAnswer,
             _ => RingOutcome::Failed,
         }
     }

@@ -456,3 +456,20 @@ fn seat_indexes_follow_every_transition() {
         assert!(acd.on_call_is_empty());
     }
 }
+
+#[test]
+fn one_status_mapping_487_is_no_answer() {
+    use super::RingOutcome;
+    assert_eq!(RingOutcome::from_status(200), RingOutcome::Answered);
+    assert_eq!(RingOutcome::from_status(486), RingOutcome::Busy);
+    assert_eq!(RingOutcome::from_status(600), RingOutcome::Busy);
+    for status in [408, 480, 487, 603] {
+        assert_eq!(
+            RingOutcome::from_status(status),
+            RingOutcome::NoAnswer,
+            "{status}"
+        );
+    }
+    assert_eq!(RingOutcome::from_status(500), RingOutcome::Failed);
+    assert_eq!(RingOutcome::from_status(404), RingOutcome::Failed);
+}

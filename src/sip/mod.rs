@@ -1,8 +1,9 @@
-//! SIP signalling: messages, ingress checks, transactions, registrar, transports.
-pub mod b2bua;
+//! SIP signalling: messages, ingress checks, transactions, dialogs, registrar, transports.
+//!
+//! The protocol layer: it imports nothing from the domain above it (`gateway`, `routing`,
+//! `screening`, `media`, `store`, `api`); `tests/layers.rs` holds that.
 pub mod conn_limit;
 pub mod dialog;
-pub mod endpoint;
 pub mod fd_budget;
 pub mod framing;
 pub mod header;
@@ -10,10 +11,8 @@ pub mod ingress;
 pub mod message;
 pub mod parse;
 pub mod rate_limit;
-pub mod records;
 pub mod refusal;
 pub mod registrar;
 pub mod reply;
-pub mod server;
 pub mod transaction;
 pub mod transport;

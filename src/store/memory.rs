@@ -13,6 +13,7 @@ struct Inner {
     calls: HashMap<String, CallRecord>,
     dispositions: HashMap<String, Vec<Disposition>>,
     accounts: HashMap<String, Account>,
+    bindings: Vec<super::StoredBinding>,
 }
 
 /// Call records in a `Mutex<HashMap>`; lost when dropped.
@@ -48,6 +49,15 @@ fn mark(r: &CallRecord) -> Option<HistoryMark> {
 }
 
 impl CallStore for MemoryStore {
+    fn save_bindings(&self, bindings: &[super::StoredBinding]) -> Result<(), StoreError> {
+        self.lock().bindings = bindings.to_vec();
+        Ok(())
+    }
+
+    fn load_bindings(&self) -> Result<Vec<super::StoredBinding>, StoreError> {
+        Ok(self.lock().bindings.clone())
+    }
+
     fn record_event(&self, id: &str, update: CallUpdate) -> Result<(), StoreError> {
         let mut inner = self.lock();
         match inner.calls.get_mut(id) {

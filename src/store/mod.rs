@@ -9,8 +9,10 @@
 //! module sees SQL. What it needs: the same tables (`schema.rs` is plain SQL apart from
 //! `INSERT OR REPLACE`/`ON CONFLICT`, which PostgreSQL also has), and the per-hour counts
 //! updated in the transaction that changes a record.
+mod bindings;
 mod handle;
 mod memory;
+mod open;
 pub mod panic_devices;
 mod record;
 mod schema;
@@ -25,8 +27,10 @@ pub(crate) use battery::temp_sqlite as temp_sqlite_for_tests;
 
 use serde::{Deserialize, Serialize};
 
+pub use bindings::StoredBinding;
 pub use handle::StoreHandle;
 pub use memory::MemoryStore;
+pub use open::{open, open_existing};
 pub use record::{
     AudioStats, CallRecord, CallState, CallUpdate, Disposition, EndReason, HistoryMark, Location,
     Party, ScreeningClass,
@@ -234,4 +238,26 @@ pub trait CallStore: Send + Sync {
 
     /// One account by name.
     fn account(&self, name: &str) -> Result<Option<Account>, StoreError>;
+
+    /// Replaces every stored seat registration with `bindings`.
+    ///
+    /// # Errors
+    ///
+    /// A backend that keeps no registrations says so ([`StoreError::Backend`]).
+    fn save_bindings(&self, _bindings: &[StoredBinding]) -> Result<(), StoreError> {
+        Err(StoreError::Backend(
+            "this store keeps no registrations".into(),
+        ))
+    }
+
+    /// The stored seat registrations, expired ones included (the caller filters).
+    ///
+    /// # Errors
+    ///
+    /// As [`CallStore::save_bindings`].
+    fn load_bindings(&self) -> Result<Vec<StoredBinding>, StoreError> {
+        Err(StoreError::Backend(
+            "this store keeps no registrations".into(),
+        ))
+    }
 }

@@ -86,9 +86,23 @@ CREATE TABLE accounts (
 /// stream are kept for the call record).
 const V2: &str = "ALTER TABLE calls ADD COLUMN media TEXT;";
 
-/// Every migration, in order. The third is issue 13's panic-button devices (loc branch;
-/// renumber against other branches' migrations when merging).
-const MIGRATIONS: &[&str] = &[V1, V2, super::panic_devices::PANIC_DEVICES_SQL];
+/// Version 3: seat registrations kept across restarts (issue 9), with their expiry.
+const V3: &str = "
+CREATE TABLE bindings (
+    seat TEXT NOT NULL,
+    contact TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    q REAL,
+    call_id TEXT NOT NULL,
+    cseq INTEGER NOT NULL,
+    source TEXT NOT NULL,
+    transport TEXT NOT NULL,
+    PRIMARY KEY (seat, contact)
+);
+";
+
+/// Every migration, in order; version 4 is issue 13's panic-button devices.
+const MIGRATIONS: &[&str] = &[V1, V2, V3, super::panic_devices::PANIC_DEVICES_SQL];
 
 /// The version this build expects.
 pub(crate) const LATEST: i64 = MIGRATIONS.len() as i64;

@@ -429,4 +429,54 @@ impl CallStore for SqliteStore {
         })
         .transpose()
     }
+
+    fn save_bindings(&self, bindings: &[super::StoredBinding]) -> Result<(), StoreError> {
+        self.write(|tx| {
+            tx.execute("DELETE FROM bindings", []).map_err(db)?;
+            for b in bindings {
+                tx.execute(
+                    "INSERT OR REPLACE INTO bindings
+                     (seat, contact, expires_at, q, call_id, cseq, source, transport)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                    params![
+                        b.seat,
+                        b.contact,
+                        b.expires_at.as_ms(),
+                        b.q.map(f64::from),
+                        b.call_id,
+                        b.cseq,
+                        b.source,
+                        b.transport
+                    ],
+                )
+                .map_err(db)?;
+            }
+            Ok(())
+        })
+    }
+
+    fn load_bindings(&self) -> Result<Vec<super::StoredBinding>, StoreError> {
+        let conn = self.reader();
+        let mut stmt = conn
+            .prepare(
+                "SELECT seat, contact, expires_at, q, call_id, cseq, source, transport
+                 FROM bindings ORDER BY seat, contact",
+            )
+            .map_err(db)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(super::StoredBinding {
+                    seat: r.get(0)?,
+                    contact: r.get(1)?,
+                    expires_at: super::Timestamp::from_ms(r.get(2)?),
+                    q: r.get::<_, Option<f64>>(3)?.map(|q| q as f32),
+                    call_id: r.get(4)?,
+                    cseq: r.get(5)?,
+                    source: r.get(6)?,
+                    transport: r.get(7)?,
+                })
+            })
+            .map_err(db)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(db)
+    }
 }

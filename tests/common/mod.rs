@@ -651,7 +651,7 @@ impl Baresip {
 
 /// baresip's "seat2@127.0.0.1: {0/UDP/v4} 200 OK () [1 binding]": a 200 OK with at least one
 /// binding listed by the registrar.
-fn registered_line(line: &str) -> bool {
+pub(crate) fn registered_line(line: &str) -> bool {
     let Some(at) = line.find(" 200 OK") else {
         return false;
     };

@@ -67,7 +67,7 @@ fn bad(header: &'static str, reason: &'static str) -> BindingError {
 /// All bindings, by seat name.
 #[derive(Debug, Default)]
 pub(crate) struct Bindings {
-    by_seat: HashMap<String, Vec<Binding>>,
+    pub(super) by_seat: HashMap<String, Vec<Binding>>,
 }
 
 /// Comparison key for Contact URIs: a reduced form of §19.1.4 (scheme, user, host

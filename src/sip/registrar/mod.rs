@@ -28,6 +28,7 @@ mod digest;
 mod guard;
 mod nonce;
 mod outcome;
+mod persist;
 mod qualify;
 mod settings;
 #[cfg(test)]

@@ -40,8 +40,8 @@ impl Calls {
                 ctx.txns
                     .send_stateless(leg.dialog.peer, Message::Request(ack));
                 let bye = leg.dialog.request(Method::Bye, local, None);
-                let _ = ctx.txns.send_request(ctx.now, leg.dialog.peer, bye);
-                info!(seat = %leg.seat, "seat answered a call that had ended: ACK and BYE");
+                ctx.send_request(leg.dialog.peer, bye);
+                info!(seat = %leg.target.name(), "seat answered a call that had ended: ACK and BYE");
             }
             _ => {
                 self.orphans.remove(key);

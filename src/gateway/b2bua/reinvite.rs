@@ -46,9 +46,7 @@ impl Calls {
                     )
                 }
                 _ => {
-                    let _ = ctx
-                        .txns
-                        .respond(ctx.now, &key, response_to(&request, 488, None));
+                    ctx.respond(&key, response_to(&request, 488, None));
                     return;
                 }
             };
@@ -89,7 +87,7 @@ impl Calls {
                 super::session_timer::stamp(&mut response, interval);
             }
         }
-        let _ = ctx.txns.respond(ctx.now, &key, response);
+        ctx.respond(&key, response);
         if refreshed {
             self.session_refreshed(id, ctx.now);
         }
@@ -115,7 +113,7 @@ impl Calls {
                 call.trunk.negotiated.clone(),
                 &mut call.trunk.origin,
             ),
-            (Leg::Caller, Some(s)) if s.answered => (
+            (Leg::Caller, Some(s)) if s.answered() => (
                 Leg::Seat,
                 seat_rtp,
                 &mut s.dialog,

@@ -1,11 +1,11 @@
 //! Building the messages of the seat leg: INVITE, CANCEL (RFC 3261 §9.1) and the responses
 //! to the trunk that carry our SDP.
 
-use super::super::dialog::via_value;
-use super::super::message::{Method, Request, Response};
-use super::super::reply::{random_token, response_to};
-use super::super::transaction::Peer;
-use super::call::Call;
+use super::call::{Call, LegState};
+use crate::sip::dialog::via_value;
+use crate::sip::message::{Method, Request, Response};
+use crate::sip::reply::{random_token, response_to};
+use crate::sip::transaction::Peer;
 use std::net::SocketAddr;
 
 /// The INVITE to a seat: the caller's identity in From (so any softphone shows the number),
@@ -89,29 +89,27 @@ pub(crate) fn trunk_response_with_sdp(
 impl super::call::SeatLeg {
     /// Gives up on a leg not yet answered (§9.1): CANCEL now when a provisional response
     /// has arrived, else as soon as one does — a CANCEL sent earlier could overtake the
-    /// INVITE. A leg already answered or cancelled is left alone.
+    /// INVITE. A leg already answered or given up is left alone.
     pub(crate) fn cancel(&mut self, ctx: &mut super::Ctx<'_>) {
-        if self.answered || self.cancelled {
-            return;
-        }
-        self.cancelled = true;
-        if self.provisional {
-            let _ = ctx
-                .txns
-                .send_request(ctx.now, self.dialog.peer, cancel_for(&self.invite));
-        } else {
-            self.cancel_pending = true;
+        match self.state {
+            LegState::Proceeding => {
+                self.state = LegState::Cancelled;
+                ctx.send_request(self.dialog.peer, cancel_for(&self.invite));
+            }
+            LegState::Trying => self.state = LegState::CancelPending,
+            LegState::CancelPending | LegState::Cancelled | LegState::Answered => {}
         }
     }
 
     /// A provisional response arrived: a CANCEL that waited for it goes now.
     pub(crate) fn on_provisional(&mut self, ctx: &mut super::Ctx<'_>) {
-        self.provisional = true;
-        if self.cancel_pending {
-            self.cancel_pending = false;
-            let _ = ctx
-                .txns
-                .send_request(ctx.now, self.dialog.peer, cancel_for(&self.invite));
+        match self.state {
+            LegState::Trying => self.state = LegState::Proceeding,
+            LegState::CancelPending => {
+                self.state = LegState::Cancelled;
+                ctx.send_request(self.dialog.peer, cancel_for(&self.invite));
+            }
+            LegState::Proceeding | LegState::Cancelled | LegState::Answered => {}
         }
     }
 }

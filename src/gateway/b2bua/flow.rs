@@ -1,6 +1,6 @@
 //! The call after it is queued: ringing seats, their answers and failures.
 
-use super::call::SeatLeg;
+use super::call::{LegState, RingTarget, SeatLeg};
 use super::legs;
 use super::Record;
 use super::{CallState, Calls, Ctx, MediaCommand};
@@ -30,7 +30,8 @@ impl Calls {
             match target {
                 Some((uri, peer)) => {
                     let aor = format!("sip:{}@{}", assignment.seat, self.settings.domain);
-                    self.ring(ctx, &assignment.call, &assignment.seat, &uri, &aor, peer);
+                    let target = RingTarget::Seat(assignment.seat.clone());
+                    self.ring(ctx, &assignment.call, target, &uri, &aor, peer);
                 }
                 None => ctx.acd.ring_result(
                     ctx.now,
@@ -46,14 +47,23 @@ impl Calls {
         match self.settings.overflow.clone() {
             Some((uri, peer)) => {
                 info!(call = %id, %uri, "overflow: waited too long");
-                self.ring(ctx, id, "overflow", &uri, &uri, peer);
+                self.ring(ctx, id, RingTarget::Overflow, &uri, &uri, peer);
             }
             None => warn!(call = %id, "overflow requested but no target configured"),
         }
     }
 
     /// Sends the INVITE of a seat (or overflow) leg.
-    fn ring(&mut self, ctx: &mut Ctx<'_>, id: &str, seat: &str, uri: &str, aor: &str, peer: Peer) {
+    fn ring(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        id: &str,
+        target: RingTarget,
+        uri: &str,
+        aor: &str,
+        peer: Peer,
+    ) {
+        let seat = target.name().to_string();
         let settings = &self.settings;
         let Some(call) = self.calls.get_mut(id) else {
             return;
@@ -79,39 +89,29 @@ impl Calls {
             offer,
         );
         let dialog = Dialog::as_uac(&invite, peer);
-        match ctx.txns.send_request(ctx.now, peer, invite.clone()) {
-            Ok(key) => {
-                info!(call = %id, %seat, target = %peer.addr, "ringing seat");
-                self.records.push_back((
-                    id.to_string(),
-                    Record::Ringing {
-                        seat: seat.to_string(),
-                    },
-                ));
-                self.by_txn.insert(key.clone(), id.to_string());
-                self.by_call_id
-                    .insert(dialog.call_id.clone(), id.to_string());
-                call.seat = Some(SeatLeg {
-                    seat: seat.to_string(),
-                    invite,
-                    key,
-                    dialog,
-                    provisional: false,
-                    cancelled: false,
-                    cancel_pending: false,
-                    answered: false,
-                    origin,
-                    negotiated: None,
-                });
-                call.state = CallState::Ringing;
+        let Some(key) = ctx.send_request(peer, invite.clone()) else {
+            if let Some(acd_seat) = target.acd_seat() {
+                ctx.acd
+                    .ring_result(ctx.now, id, acd_seat, RingOutcome::Failed);
             }
-            Err(err) => {
-                warn!(call = %id, %seat, %err, "seat INVITE not sent");
-                if seat != "overflow" {
-                    ctx.acd.ring_result(ctx.now, id, seat, RingOutcome::Failed);
-                }
-            }
-        }
+            return;
+        };
+        info!(call = %id, %seat, target = %peer.addr, "ringing seat");
+        self.records
+            .push_back((id.to_string(), Record::Ringing { seat }));
+        self.by_txn.insert(key.clone(), id.to_string());
+        self.by_call_id
+            .insert(dialog.call_id.clone(), id.to_string());
+        call.seat = Some(SeatLeg {
+            target,
+            invite,
+            key,
+            dialog,
+            state: LegState::Trying,
+            origin,
+            negotiated: None,
+        });
+        call.state = CallState::Ringing;
     }
 
     /// Cancels the ringing seat leg (ring timeout, caller gone); the ACD already knows.
@@ -122,7 +122,7 @@ impl Calls {
         let Some(leg) = call.seat.as_mut() else {
             return;
         };
-        if leg.answered || leg.cancelled {
+        if leg.answered() || leg.given_up() {
             return;
         }
         leg.cancel(ctx);
@@ -179,7 +179,7 @@ impl Calls {
                 self.settings.user_agent.clone(),
                 call.seat
                     .as_ref()
-                    .is_some_and(|l| l.cancelled || l.answered),
+                    .is_some_and(|l| l.given_up() || l.answered()),
             ),
             None => (self.settings.user_agent.clone(), true),
         };
@@ -204,14 +204,14 @@ impl Calls {
         let Some(leg) = call.seat.as_mut() else {
             return;
         };
-        if leg.answered {
+        if leg.answered() {
             return;
         }
         leg.dialog = dialog;
         if stale {
             let bye = leg.dialog.request(Method::Bye, local, None);
-            let _ = ctx.txns.send_request(ctx.now, leg.dialog.peer, bye);
-            info!(call = %id, seat = %leg.seat, "seat answered after we gave up: ACK and BYE");
+            ctx.send_request(leg.dialog.peer, bye);
+            info!(call = %id, seat = %leg.target.name(), "seat answered after we gave up: ACK and BYE");
             call.seat = None;
             return;
         }
@@ -225,18 +225,21 @@ impl Calls {
             sdp::parse_answer(&answer, &codec.into_iter().collect::<Vec<_>>(), dtmf)
         });
         let Ok(negotiated) = negotiated else {
-            warn!(call = %id, seat = %leg.seat, "seat answered with unusable SDP: BYE and requeue");
+            warn!(call = %id, seat = %leg.target.name(), "seat answered with unusable SDP: BYE and requeue");
             let bye = leg.dialog.request(Method::Bye, local, None);
-            let _ = ctx.txns.send_request(ctx.now, leg.dialog.peer, bye);
-            let seat = leg.seat.clone();
+            ctx.send_request(leg.dialog.peer, bye);
+            let target = leg.target.clone();
             call.seat = None;
             call.state = CallState::Queued;
-            ctx.acd.ring_result(ctx.now, id, &seat, RingOutcome::Failed);
+            if let Some(seat) = target.acd_seat() {
+                ctx.acd.ring_result(ctx.now, id, seat, RingOutcome::Failed);
+            }
             return;
         };
-        leg.answered = true;
+        leg.state = LegState::Answered;
         leg.negotiated = Some(negotiated.clone());
-        let seat = leg.seat.clone();
+        let target = leg.target.clone();
+        let seat = target.name().to_string();
         self.media.push_back(MediaCommand::SetRemote {
             call: id.to_string(),
             leg: Leg::Seat,
@@ -251,13 +254,13 @@ impl Calls {
                 super::session_timer::stamp(&mut ok, interval);
                 call.session_deadline = Some(ctx.now + interval);
             }
-            let _ = ctx.txns.respond(ctx.now, &call.trunk.key.clone(), ok);
+            ctx.respond(&call.trunk.key.clone(), ok);
             call.answered = true;
         }
         call.state = CallState::Connected;
-        if seat != "overflow" {
+        if let Some(acd_seat) = target.acd_seat() {
             ctx.acd
-                .ring_result(ctx.now, id, &seat, RingOutcome::Answered);
+                .ring_result(ctx.now, id, acd_seat, RingOutcome::Answered);
         }
         info!(call = %id, %seat, "connected");
         self.records
@@ -272,16 +275,13 @@ impl Calls {
         if call.state == CallState::Ringing {
             call.state = CallState::Queued;
         }
-        if leg.cancelled || leg.seat == "overflow" {
+        // A leg we gave up on was already reported (ring timeout, caller gone).
+        let Some(seat) = leg.target.acd_seat().filter(|_| !leg.given_up()) else {
             return;
-        }
-        let outcome = match status {
-            486 | 600 => RingOutcome::Busy,
-            408 | 480 | 487 | 603 => RingOutcome::NoAnswer,
-            _ => RingOutcome::Failed,
         };
-        info!(call = %id, seat = %leg.seat, status, "seat did not take the call");
-        ctx.acd.ring_result(ctx.now, id, &leg.seat, outcome);
+        let outcome = RingOutcome::from_status(status);
+        info!(call = %id, %seat, status, ?outcome, "seat did not take the call");
+        ctx.acd.ring_result(ctx.now, id, seat, outcome);
     }
 
     /// A client transaction timed out (Timer B/F): a seat that never answered at all.

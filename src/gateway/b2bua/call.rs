@@ -16,15 +16,16 @@
 //! answer) while waiting and while a seat rings; the trunk leg is answered (200 OK with the
 //! same SDP, RFC 3264 §5) only when a seat answers, so the trunk may CANCEL until then.
 
-use super::super::dialog::Dialog;
-use super::super::message::Request;
-use super::super::transaction::{Peer, TxKey};
 use crate::media::sdp::{Negotiated, SdpOrigin};
+use crate::sip::dialog::Dialog;
+use crate::sip::message::Request;
+use crate::sip::transaction::{Peer, TxKey};
 use std::net::SocketAddr;
 use std::time::Instant;
 
 /// Where the call stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum CallState {
     /// Waiting for RTP ports.
     Opening,
@@ -59,29 +60,86 @@ pub(crate) struct TrunkLeg {
     pub(crate) origin: SdpOrigin,
 }
 
+/// Who a seat leg rings: an ACD seat, or the overflow target (which the ACD does not
+/// manage, so ring results are not reported for it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum RingTarget {
+    /// A configured seat, by name.
+    Seat(String),
+    /// `routing.overflow`.
+    Overflow,
+}
+
+impl RingTarget {
+    /// The name in logs, records and events (`overflow` for the overflow target).
+    pub(crate) fn name(&self) -> &str {
+        match self {
+            RingTarget::Seat(name) => name,
+            RingTarget::Overflow => "overflow",
+        }
+    }
+
+    /// The ACD seat to report ring results to; `None` for the overflow target.
+    pub(crate) fn acd_seat(&self) -> Option<&str> {
+        match self {
+            RingTarget::Seat(name) => Some(name),
+            RingTarget::Overflow => None,
+        }
+    }
+}
+
+/// Where a seat leg's INVITE stands (RFC 3261 §9.1 for the CANCEL rules).
+///
+/// ```text
+///  Trying ──1xx──► Proceeding ──2xx──► Answered
+///    │                 │
+///    │ give up         │ give up: CANCEL now
+///    ▼                 ▼
+///  CancelPending ──1xx: CANCEL──► Cancelled ──late 2xx: ACK + BYE
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LegState {
+    /// INVITE sent, no provisional response yet: a CANCEL could overtake the INVITE.
+    Trying,
+    /// A provisional response arrived: a CANCEL may be sent.
+    Proceeding,
+    /// We gave up before any provisional response: CANCEL goes when one arrives.
+    CancelPending,
+    /// CANCEL sent; a late 2xx gets ACK + BYE (§9.2 race).
+    Cancelled,
+    /// The seat answered.
+    Answered,
+}
+
 /// A seat (or overflow) leg being rung or connected.
 #[derive(Debug)]
 pub(crate) struct SeatLeg {
-    /// Seat name, or `overflow`.
-    pub(crate) seat: String,
+    /// Who is rung.
+    pub(crate) target: RingTarget,
     /// The INVITE we sent.
     pub(crate) invite: Request,
     /// Its client transaction.
     pub(crate) key: TxKey,
     /// Our side of its dialog.
     pub(crate) dialog: Dialog,
-    /// A provisional response arrived (a CANCEL may be sent, RFC 3261 §9.1).
-    pub(crate) provisional: bool,
-    /// We gave up on this leg (CANCEL sent or pending); a late 2xx gets ACK + BYE (§9.2 race).
-    pub(crate) cancelled: bool,
-    /// CANCEL waits for the first provisional response.
-    pub(crate) cancel_pending: bool,
-    /// The seat answered.
-    pub(crate) answered: bool,
+    /// Where the INVITE stands.
+    pub(crate) state: LegState,
     /// Our `o=` line toward the seat.
     pub(crate) origin: SdpOrigin,
     /// The stream negotiated with the seat (once answered).
     pub(crate) negotiated: Option<Negotiated>,
+}
+
+impl SeatLeg {
+    /// The seat answered.
+    pub(crate) fn answered(&self) -> bool {
+        self.state == LegState::Answered
+    }
+
+    /// We gave up on the leg (CANCEL sent or waiting for a provisional response).
+    pub(crate) fn given_up(&self) -> bool {
+        matches!(self.state, LegState::CancelPending | LegState::Cancelled)
+    }
 }
 
 /// One call.
@@ -98,6 +156,8 @@ pub(crate) struct Call {
     pub(crate) caller: String,
     /// The caller's number (PAI, else From), or withheld (RFC 3323 Privacy, anonymous).
     pub(crate) caller_id: crate::screening::CallerId,
+    /// Display name of P-Asserted-Identity, else From (for the record).
+    pub(crate) display_name: Option<String>,
     pub(crate) created: Instant,
     /// The trunk leg was answered (200 sent).
     pub(crate) answered: bool,

@@ -21,9 +21,7 @@ impl Calls {
             .cloned();
         let found = invite_key.is_some() && id.is_some();
         let status = if found { 200 } else { 481 };
-        let _ = ctx
-            .txns
-            .respond(ctx.now, &key, response_to(&request, status, None));
+        ctx.respond(&key, response_to(&request, status, None));
         let (Some(id), Some(invite_key)) = (id, invite_key) else {
             return;
         };
@@ -34,7 +32,7 @@ impl Calls {
             return;
         }
         let terminated = response_to(&call.trunk.invite, 487, Some(&call.trunk.dialog.local_tag));
-        let _ = ctx.txns.respond(ctx.now, &invite_key, terminated);
+        ctx.respond(&invite_key, terminated);
         info!(call = %id, "caller cancelled");
         self.caller_left(ctx, &id);
     }
@@ -47,16 +45,12 @@ impl Calls {
             .and_then(|c| self.by_call_id.get(c))
             .cloned()
         else {
-            let _ = ctx
-                .txns
-                .respond(ctx.now, &key, response_to(&request, 481, None));
+            ctx.respond(&key, response_to(&request, 481, None));
             return;
         };
         match request.method {
             Method::Bye => {
-                let _ = ctx
-                    .txns
-                    .respond(ctx.now, &key, response_to(&request, 200, None));
+                ctx.respond(&key, response_to(&request, 200, None));
                 let from_trunk = self.calls.get(&id).is_some_and(|c| {
                     request.headers.get("Call-ID") == Some(c.trunk.dialog.call_id.as_str())
                 });
@@ -69,9 +63,7 @@ impl Calls {
             }
             Method::Invite => self.on_reinvite(ctx, key, &id, request),
             _ => {
-                let _ = ctx
-                    .txns
-                    .respond(ctx.now, &key, response_to(&request, 200, None));
+                ctx.respond(&key, response_to(&request, 200, None));
             }
         }
     }
@@ -97,14 +89,12 @@ impl Calls {
                 // already sent and this second one is refused by the transaction layer.
                 let terminated =
                     response_to(&call.trunk.invite, 487, Some(&call.trunk.dialog.local_tag));
-                let _ = ctx
-                    .txns
-                    .respond(ctx.now, &call.trunk.key.clone(), terminated);
+                ctx.respond(&call.trunk.key.clone(), terminated);
             }
             if let Some(leg) = call.seat.as_mut() {
-                if leg.answered {
+                if leg.answered() {
                     let bye = leg.dialog.request(Method::Bye, local, None);
-                    let _ = ctx.txns.send_request(ctx.now, leg.dialog.peer, bye);
+                    ctx.send_request(leg.dialog.peer, bye);
                 } else {
                     leg.cancel(ctx);
                 }
@@ -119,7 +109,7 @@ impl Calls {
         if let Some(call) = self.calls.get_mut(id) {
             if call.answered {
                 let bye = call.trunk.dialog.request(Method::Bye, local, None);
-                let _ = ctx.txns.send_request(ctx.now, call.trunk.peer, bye);
+                ctx.send_request(call.trunk.peer, bye);
             }
             call.seat = None;
         }
@@ -132,10 +122,10 @@ impl Calls {
         if let Some(call) = self.calls.get_mut(id) {
             if call.answered {
                 let bye = call.trunk.dialog.request(Method::Bye, local, None);
-                let _ = ctx.txns.send_request(ctx.now, call.trunk.peer, bye);
+                ctx.send_request(call.trunk.peer, bye);
             } else {
                 let gone = response_to(&call.trunk.invite, 480, Some(&call.trunk.dialog.local_tag));
-                let _ = ctx.txns.respond(ctx.now, &call.trunk.key.clone(), gone);
+                ctx.respond(&call.trunk.key.clone(), gone);
             }
         }
         self.end_trunk_side(ctx, id, reason, Party::Gateway);
@@ -162,7 +152,7 @@ impl Calls {
         }
         self.by_call_id.retain(|_, v| v != id);
         self.by_txn.retain(|_, v| v != id);
-        if let Some(leg) = call.seat.filter(|l| !l.answered && l.cancelled) {
+        if let Some(leg) = call.seat.filter(|l| l.given_up()) {
             self.orphans_insert(leg);
         }
         // Media first: the driver writes the RTP statistics before the record is closed.

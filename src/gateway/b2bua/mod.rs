@@ -3,22 +3,22 @@
 //! it emits transaction-layer sends and [`MediaCommand`]s (STYLE.md habit 1).
 
 mod call;
+mod caller;
 mod legs;
 pub mod media_cmd;
 
 pub use call::CallState;
 pub use media_cmd::{MediaCommand, MediaEvent, Prompt};
-pub use screen::{HistoryLookup, ScreeningSetup};
+pub use screen::{HistoryRequest, ScreeningSetup};
 
-use super::dialog::Dialog;
-use super::header::{NameAddr, Uri};
-use super::message::Request;
-use super::reply::{random_token, response_to};
-use super::transaction::{Peer, TransactionLayer, TxKey};
 use crate::media::sdp::{self, SdpOrigin, SessionDescription};
 use crate::media::Leg;
 use crate::routing::{Acd, CallClass};
-use crate::screening::CallerId;
+use crate::sip::dialog::Dialog;
+use crate::sip::header::Uri;
+use crate::sip::message::{Request, Response};
+use crate::sip::reply::{random_token, response_to};
+use crate::sip::transaction::{Peer, TransactionLayer, TxKey};
 use crate::store::{EndReason, Party};
 use call::{Call, SeatLeg, TrunkLeg};
 use std::collections::{HashMap, VecDeque};
@@ -61,6 +61,35 @@ pub struct Ctx<'a> {
     pub seats: &'a dyn SeatTargets,
 }
 
+impl Ctx<'_> {
+    /// Answers a server transaction. A refusal by the transaction layer (the transaction is
+    /// already gone: timed out, or answered by a CANCEL race) is logged, never dropped in
+    /// silence; returns whether the response was taken.
+    pub fn respond(&mut self, key: &TxKey, response: Response) -> bool {
+        let status = response.status;
+        match self.txns.respond(self.now, key, response) {
+            Ok(()) => true,
+            Err(err) => {
+                warn!(%err, status, method = %key.method(), "response not sent");
+                false
+            }
+        }
+    }
+
+    /// Sends a request statefully; a refusal (a request we built without a header the
+    /// transaction layer needs) is logged and gives `None`.
+    pub fn send_request(&mut self, to: Peer, request: Request) -> Option<TxKey> {
+        let method = request.method.clone();
+        match self.txns.send_request(self.now, to, request) {
+            Ok(key) => Some(key),
+            Err(err) => {
+                warn!(%err, %method, peer = %to.addr, "request not sent");
+                None
+            }
+        }
+    }
+}
+
 /// All live calls.
 pub struct Calls {
     settings: CallSettings,
@@ -75,6 +104,8 @@ pub struct Calls {
     /// Re-INVITEs we sent to relay a hold/resume: transaction → (call, leg, CSeq).
     reinvites: HashMap<TxKey, (String, Leg, u32)>,
     media: VecDeque<MediaCommand>,
+    /// Caller-history reads for the driver.
+    history_requests: VecDeque<HistoryRequest>,
     /// Call-record updates, in order, for the store writer.
     records: VecDeque<(String, Record)>,
 }
@@ -137,6 +168,7 @@ impl Calls {
             orphans: HashMap::new(),
             reinvites: HashMap::new(),
             media: VecDeque::new(),
+            history_requests: VecDeque::new(),
             records: VecDeque::new(),
         }
     }
@@ -154,6 +186,17 @@ impl Calls {
     /// The state of a call (tests, API).
     pub fn state(&self, call: &str) -> Option<CallState> {
         self.calls.get(call).map(|c| c.state)
+    }
+
+    /// A live call as the API sees it.
+    pub fn view(&self, call: &str, now: Instant) -> Option<super::CallView> {
+        self.calls.get(call).map(|c| super::CallView {
+            call: c.id.clone(),
+            state: c.state,
+            caller: c.caller_id.number().map(str::to_string),
+            seat: c.seat.as_ref().map(|leg| leg.target.name().to_string()),
+            age_s: now.saturating_duration_since(c.created).as_secs(),
+        })
     }
 
     /// The next command for the media engine.
@@ -216,7 +259,7 @@ impl Calls {
                 self.settings.domain
             );
             refusal.headers.push("Warning", warning);
-            let _ = ctx.txns.respond(ctx.now, &key, refusal);
+            ctx.respond(&key, refusal);
             return;
         }
         let session_interval = match session_timer::requested(&invite) {
@@ -228,28 +271,14 @@ impl Calls {
                 refusal
                     .headers
                     .push("Min-SE", session_timer::MIN_SE.to_string());
-                let _ = ctx.txns.respond(ctx.now, &key, refusal);
+                ctx.respond(&key, refusal);
                 return;
             }
         };
         let id = format!("c{}", random_token());
-        let caller = invite
-            .headers
-            .get("From")
-            .and_then(|f| NameAddr::parse(f, "From").ok())
-            .map(|a| match a.display {
-                Some(d) if !d.is_empty() => format!("\"{d}\" <{}>", a.uri_text),
-                _ => format!("<{}>", a.uri_text),
-            })
-            .unwrap_or_else(|| "<sip:anonymous@anonymous.invalid>".into());
+        let caller = caller::Caller::of(&invite);
         let dialog = Dialog::as_uas(&invite, &tag, from);
-        let h = &invite.headers;
-        let caller_id = CallerId::from_headers(
-            h.get("From"),
-            h.get("P-Asserted-Identity"),
-            h.get("Privacy"),
-        );
-        info!(call = %id, caller = %caller, peer = %from.addr, "emergency call received");
+        info!(call = %id, caller = %caller.shown, peer = %from.addr, "emergency call received");
         self.by_call_id.insert(dialog.call_id.clone(), id.clone());
         let call = Call {
             id: id.clone(),
@@ -266,14 +295,15 @@ impl Calls {
             },
             seat: None,
             media: None,
-            caller,
+            caller: caller.shown,
             created: ctx.now,
             answered: false,
             session_interval,
             session_deadline: None,
             screening: None,
             risk: None,
-            caller_id,
+            caller_id: caller.id,
+            display_name: caller.display_name,
         };
         self.records.push_back((id.clone(), received_record(&call)));
         self.calls.insert(id.clone(), call);
@@ -291,7 +321,7 @@ impl Calls {
                 if let Some(c) = self.calls.get(&call) {
                     let refusal =
                         response_to(&c.trunk.invite, 503, Some(&c.trunk.dialog.local_tag));
-                    let _ = ctx.txns.respond(ctx.now, &c.trunk.key.clone(), refusal);
+                    ctx.respond(&c.trunk.key.clone(), refusal);
                 }
                 self.forget(ctx, &call, EndReason::Error, Party::Gateway);
             }
@@ -315,7 +345,7 @@ impl Calls {
         let Ok((body, negotiated)) = answered else {
             let refusal = response_to(&call.trunk.invite, 488, Some(&call.trunk.dialog.local_tag));
             let key = call.trunk.key.clone();
-            let _ = ctx.txns.respond(ctx.now, &key, refusal);
+            ctx.respond(&key, refusal);
             self.forget(ctx, id, EndReason::Error, Party::Gateway);
             return;
         };
@@ -338,7 +368,7 @@ impl Calls {
                 session_timer::stamp(&mut ok, interval);
                 call.session_deadline = Some(ctx.now + interval);
             }
-            let _ = ctx.txns.respond(ctx.now, &call.trunk.key.clone(), ok);
+            ctx.respond(&call.trunk.key.clone(), ok);
             call.answered = true;
             self.start_screening(id, ctx.now);
             return;
@@ -353,7 +383,7 @@ impl Calls {
             self.settings.local,
             &self.settings.user_agent,
         );
-        let _ = ctx.txns.respond(ctx.now, &call.trunk.key.clone(), early);
+        ctx.respond(&call.trunk.key.clone(), early);
         call.state = CallState::Queued;
         let caller_text = call.caller.clone();
         ctx.acd
@@ -373,16 +403,9 @@ mod session_timer;
 /// The record of a new call: the caller's number as screening sees it (`None` when
 /// withheld), the display name of P-Asserted-Identity or From.
 fn received_record(call: &Call) -> Record {
-    let h = &call.trunk.invite.headers;
-    let display_name = h
-        .get("P-Asserted-Identity")
-        .or_else(|| h.get("From"))
-        .and_then(|v| NameAddr::parse(v, "From").ok())
-        .and_then(|a| a.display)
-        .filter(|d| !d.is_empty());
     Record::Received {
         caller: call.caller_id.number().map(str::to_string),
-        display_name,
+        display_name: call.display_name.clone(),
         trunk: call.trunk.peer.addr.to_string(),
         sip_call_id: call.trunk.dialog.call_id.clone(),
     }

@@ -17,16 +17,16 @@
 //! in a message, so it cannot be used to reflect traffic (it is no open proxy).
 
 use super::b2bua::{CallSettings, Calls, Ctx, MediaCommand, MediaEvent, SeatTargets};
-use super::header::{NameAddr, Via};
-use super::ingress::{ingress, Ingress, ALLOWED_METHODS};
-use super::message::{Message, Method, Request, Response};
-use super::parse::Framing;
-use super::rate_limit::RateLimiter;
-use super::refusal::{HeldResponses, Refusals};
-use super::registrar::{Binding, Registrar, SeatState};
-use super::reply::{random_token, response_to};
-use super::transaction::{Peer, TransactionLayer, Transport, TxEvent, TxKey};
 use crate::routing::{Acd, AcdSettings, SeatSpec};
+use crate::sip::header::{NameAddr, Via};
+use crate::sip::ingress::{ingress, Ingress, ALLOWED_METHODS};
+use crate::sip::message::{Message, Method, Request, Response};
+use crate::sip::parse::Framing;
+use crate::sip::rate_limit::RateLimiter;
+use crate::sip::refusal::{HeldResponses, Refusals};
+use crate::sip::registrar::{Binding, Registrar, SeatState};
+use crate::sip::reply::{random_token, response_to};
+use crate::sip::transaction::{Peer, TransactionLayer, Transport, TxEvent, TxKey};
 use std::collections::{HashMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
@@ -64,7 +64,7 @@ pub struct StaticSeat {
     pub target: Option<(String, Peer)>,
 }
 
-/// Counters for /metrics and tests.
+/// Counters (served by `Command::Stats`, read by tests).
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct EndpointStats {
     /// Messages received.
@@ -100,6 +100,8 @@ pub struct Endpoint {
     refusals: Refusals,
     /// Slowed registrar answers.
     held: HeldResponses,
+    /// A REGISTER changed the bindings since they were last taken for saving.
+    bindings_changed: bool,
 }
 
 /// Seat targets: a static seat's configured contact, else the newest registration, sent to
@@ -167,6 +169,7 @@ impl Endpoint {
             acd,
             static_seats,
             seats_dirty: true,
+            bindings_changed: false,
             settings,
             transactions,
             registrar,
@@ -265,6 +268,67 @@ impl Endpoint {
     /// A result from the media engine.
     pub fn handle_media_event(&mut self, now: Instant, event: MediaEvent) {
         self.with_calls(now, |calls, ctx| calls.on_media_event(ctx, event));
+        self.process_events(now);
+    }
+
+    /// The next caller-history read to run (off the SIP task, with a deadline).
+    pub fn poll_history(&mut self) -> Option<super::b2bua::HistoryRequest> {
+        self.calls.poll_history()
+    }
+
+    /// A caller-history answer (an empty history after a timeout or a store error).
+    pub fn handle_history(&mut self, call: &str, history: crate::store::CallerHistory) {
+        self.calls.on_history(call, history);
+    }
+
+    /// Puts back registrations saved before a restart (see [`super::registrations`]).
+    pub fn restore_bindings(
+        &mut self,
+        now: Instant,
+        bindings: Vec<super::registrations::SeatBinding>,
+    ) {
+        for (seat, binding, transport) in bindings {
+            let source = binding.source;
+            if self.registrar.restore_binding(now, &seat, binding) {
+                self.seat_transport.insert(source, transport);
+                info!(%seat, %source, "registration restored");
+            }
+        }
+        self.seats_dirty = true;
+        self.process_events(now);
+    }
+
+    /// The live bindings when a REGISTER changed them since the last call, for saving.
+    pub fn take_changed_bindings(
+        &mut self,
+        now: Instant,
+    ) -> Option<Vec<super::registrations::SeatBinding>> {
+        if !std::mem::take(&mut self.bindings_changed) {
+            return None;
+        }
+        Some(self.bindings(now))
+    }
+
+    /// Every live binding with the transport it registered over.
+    pub fn bindings(&self, now: Instant) -> Vec<super::registrations::SeatBinding> {
+        self.registrar
+            .export_bindings(now)
+            .into_iter()
+            .map(|(seat, b)| {
+                let transport = self
+                    .seat_transport
+                    .get(&b.source)
+                    .copied()
+                    .unwrap_or(Transport::Udp);
+                (seat, b, transport)
+            })
+            .collect()
+    }
+
+    /// The media tap says a screened call's detector has decided (see
+    /// [`VerdictTap`](super::verdict_tap::VerdictTap)).
+    pub fn handle_screening_ready(&mut self, now: Instant, call: &str) {
+        self.with_calls(now, |calls, ctx| calls.on_screening_ready(ctx, call));
         self.process_events(now);
     }
 
@@ -404,6 +468,7 @@ impl Endpoint {
                 let reply = self.registrar.handle_register(now, from.addr, &request);
                 if reply.response.status == 200 {
                     self.seat_transport.insert(from.addr, from.transport);
+                    self.bindings_changed = true;
                 }
                 self.seats_dirty = true;
                 if !reply.delay.is_zero() {
@@ -466,7 +531,7 @@ impl Endpoint {
         None
     }
 
-    fn send_probe(&mut self, now: Instant, probe: super::registrar::QualifyProbe) {
+    fn send_probe(&mut self, now: Instant, probe: crate::sip::registrar::QualifyProbe) {
         let transport = self
             .seat_transport
             .get(&probe.to)
@@ -486,7 +551,7 @@ impl Endpoint {
             Transport::Udp => "UDP",
             Transport::Tcp => "TCP",
         };
-        let branch = format!("{}{}", super::header::MAGIC_COOKIE, random_token());
+        let branch = format!("{}{}", crate::sip::header::MAGIC_COOKIE, random_token());
         options.headers.push(
             "Via",
             format!("SIP/2.0/{proto} {local};branch={branch};rport"),
@@ -518,7 +583,7 @@ impl Endpoint {
 }
 
 /// RFC 3261 §18.2.1 and RFC 3581 §4: record where the request really came from.
-fn stamp_top_via(headers: &mut super::message::Headers, source: SocketAddr) {
+fn stamp_top_via(headers: &mut crate::sip::message::Headers, source: SocketAddr) {
     if let Some(top) = headers.0.iter_mut().find(|h| h.name == "Via") {
         if let Ok(mut via) = Via::parse(&top.value) {
             stamp(&mut via, source);

@@ -1,16 +1,18 @@
 //! The async driver: moves bytes between the sockets and the sans-IO [`Endpoint`], runs the
-//! endpoint's media commands on the [`MediaEngine`], and sleeps until the next timer. One task
+//! endpoint's media commands on the [`MediaEngine`], answers [`Command`]s from the gateway
+//! [`Handle`](super::Handle), publishes [`Event`]s, and sleeps until the next timer. One task
 //! owns the endpoint (STYLE.md habit 8).
 
 use super::b2bua::{CallState, MediaCommand, MediaEvent, Prompt};
-use super::endpoint::{Endpoint, EndpointStats};
-use super::records::RecordWriter;
-use super::transport::{self, Inbound, TransportSettings};
+use super::commands::{self, AcdWatch};
+use super::endpoint::Endpoint;
+use super::record_writer::RecordWriter;
+use super::surface::{Command, Event, Inbox};
 use crate::media::{CallMedia, Leg, MediaEngine};
-use crate::routing::{AcdError, QueuedView, SeatView};
+use crate::sip::transport::{self, Inbound, TransportSettings};
 use crate::store::CallUpdate;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::{TcpListener, UdpSocket};
 use tokio::sync::mpsc;
@@ -18,44 +20,6 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::warn;
-
-/// A read-only snapshot the HTTP API and tests can look at.
-#[derive(Debug, Default, Clone)]
-pub struct Snapshot {
-    /// Endpoint counters.
-    pub stats: EndpointStats,
-    /// Live transactions.
-    pub transactions: usize,
-    /// Live calls.
-    pub calls: usize,
-    /// Seats and their registration state.
-    pub seats: Vec<super::registrar::SeatStatus>,
-    /// The ACD's seats.
-    pub acd_seats: Vec<SeatView>,
-    /// Calls waiting.
-    pub queue: Vec<QueuedView>,
-}
-
-/// A supervisor command for the ACD, with the reply channel.
-#[derive(Debug)]
-pub enum Control {
-    /// Pause a seat.
-    Pause {
-        /// Seat name.
-        seat: String,
-        /// Why (logged).
-        reason: String,
-        /// The outcome.
-        reply: std::sync::mpsc::SyncSender<Result<(), AcdError>>,
-    },
-    /// Resume a seat.
-    Resume {
-        /// Seat name.
-        seat: String,
-        /// The outcome.
-        reply: std::sync::mpsc::SyncSender<Result<(), AcdError>>,
-    },
-}
 
 /// What the driver needs besides the endpoint and sockets.
 pub struct DriverSettings {
@@ -69,6 +33,18 @@ pub struct DriverSettings {
     pub inactivity: Duration,
     /// Where call records go.
     pub records: RecordWriter,
+    /// Screened calls whose detector has decided, from the [`VerdictTap`] (`None` without
+    /// screening).
+    ///
+    /// [`VerdictTap`]: super::verdict_tap::VerdictTap
+    pub screening_ready: Option<mpsc::UnboundedReceiver<super::verdict_tap::Ready>>,
+    /// Where seat registrations are saved across restarts (`None`: not saved).
+    pub registrations: Option<Arc<dyn crate::store::CallStore>>,
+    /// Caller-history reads for screening, and their answers (`None` without screening).
+    pub history: Option<(
+        super::history::HistoryReader,
+        mpsc::UnboundedReceiver<super::history::HistoryAnswer>,
+    )>,
 }
 
 /// Serves SIP on the bound sockets until `shutdown` is cancelled.
@@ -76,11 +52,20 @@ pub async fn serve(
     mut endpoint: Endpoint,
     udp: Vec<UdpSocket>,
     tcp: Vec<TcpListener>,
-    settings: DriverSettings,
-    snapshot: Arc<Mutex<Snapshot>>,
-    mut control: mpsc::Receiver<Control>,
+    mut settings: DriverSettings,
+    inbox: Inbox,
     shutdown: CancellationToken,
 ) {
+    let Inbox {
+        commands: mut control,
+        events,
+    } = inbox;
+    let mut watch = AcdWatch::default();
+    let mut ready = settings.screening_ready.take();
+    let (history, mut history_answers) = match settings.history.take() {
+        Some((reader, answers)) => (Some(reader), Some(answers)),
+        None => (None, None),
+    };
     let mut tasks = JoinSet::new();
     let (tx, mut rx) = mpsc::channel::<Inbound>(4096);
     let outbound = transport::start(
@@ -92,8 +77,9 @@ pub async fn serve(
         &mut tasks,
     );
     let mut medias: HashMap<String, CallMedia> = HashMap::new();
-    let mut last_snapshot = Instant::now();
     let mut last_media_check = Instant::now();
+    let mut saving: Option<tokio::task::JoinHandle<()>> = None;
+    let mut last_save = Instant::now();
     loop {
         // Wake at the endpoint's next timer, or at least every 200 ms for housekeeping.
         let housekeeping = Instant::now() + Duration::from_millis(200);
@@ -115,7 +101,11 @@ pub async fn serve(
                     }
                 }
             }
-            Some(command) = control.recv() => on_control(&mut endpoint, command),
+            Some(command) = control.recv() => on_command(&mut endpoint, command),
+            Some(call) = next(&mut ready) => {
+                endpoint.handle_screening_ready(std::time::Instant::now(), &call);
+            }
+            Some((call, found)) = next(&mut history_answers) => endpoint.handle_history(&call, found),
             () = tokio::time::sleep_until(wake) => {}
         }
         // Under steady load the inbound branch always wins: fire due timers here too.
@@ -123,45 +113,104 @@ pub async fn serve(
         if endpoint.poll_timeout().is_some_and(|due| due <= now) {
             endpoint.handle_timeout(now);
         }
-        run_media(&mut endpoint, &settings, &mut medias).await;
+        run_media(&mut endpoint, &settings, &mut medias, &events).await;
         if last_media_check.elapsed() >= Duration::from_secs(1) {
             last_media_check = Instant::now();
             find_dead_calls(&mut endpoint, &medias, settings.inactivity);
-            run_media(&mut endpoint, &settings, &mut medias).await;
+            run_media(&mut endpoint, &settings, &mut medias, &events).await;
         }
         while let Some((to, bytes)) = endpoint.poll_transmit() {
             outbound.send(to, bytes);
         }
-        while let Some((call, record)) = endpoint.poll_record() {
-            settings.records.record(call, record);
+        while let Some(request) = endpoint.poll_history() {
+            match &history {
+                Some(reader) => reader.read(request),
+                None => {
+                    tracing::debug!(call = %request.call, "no history reader: screening without")
+                }
+            }
         }
-        if last_snapshot.elapsed() >= Duration::from_millis(200) {
-            last_snapshot = Instant::now();
-            refresh(&endpoint, &snapshot);
+        drain_records(&mut endpoint, &settings, &events);
+        if let Some(store) = &settings.registrations {
+            let idle = saving.as_ref().is_none_or(|s| s.is_finished());
+            if idle && last_save.elapsed() >= super::registrations::SAVE_EVERY {
+                if let Some(changed) = endpoint.take_changed_bindings(std::time::Instant::now()) {
+                    last_save = Instant::now();
+                    saving = Some(save_bindings(store.clone(), changed));
+                }
+            }
+        }
+        // Seat and queue views cost O(seats + queue): only computed for a listener.
+        if events.receiver_count() > 0 {
+            for event in watch.changes(endpoint.acd(), std::time::Instant::now()) {
+                publish(&events, event);
+            }
         }
     }
     shutdown.cancel();
+    // The registrations as they are now, so a restart finds every seat registered.
+    if let Some(store) = &settings.registrations {
+        if let Some(previous) = saving.take() {
+            let _finished = previous.await;
+        }
+        let now = std::time::Instant::now();
+        let _finished = save_bindings(store.clone(), endpoint.bindings(now)).await;
+    }
     for (_, media) in medias.drain() {
         media.close().await;
     }
     while tasks.join_next().await.is_some() {}
 }
 
-fn on_control(endpoint: &mut Endpoint, command: Control) {
-    let now = std::time::Instant::now();
-    match command {
-        Control::Pause {
-            seat,
-            reason,
-            reply,
-        } => {
-            let _ = reply.try_send(endpoint.acd_mut().pause(now, &seat, &reason));
-        }
-        Control::Resume { seat, reply } => {
-            let _ = reply.try_send(endpoint.acd_mut().resume(now, &seat));
-        }
+/// The next message of an optional channel; pending forever without one (no screening).
+async fn next<T>(ready: &mut Option<mpsc::UnboundedReceiver<T>>) -> Option<T> {
+    match ready {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
     }
-    endpoint.handle_timeout(now);
+}
+
+fn on_command(endpoint: &mut Endpoint, command: Command) {
+    commands::answer(endpoint, std::time::Instant::now(), command);
+}
+
+/// Saves the live bindings off the SIP task; a failure is logged (the seats then register
+/// again after a restart, as before).
+fn save_bindings(
+    store: Arc<dyn crate::store::CallStore>,
+    bindings: Vec<super::registrations::SeatBinding>,
+) -> tokio::task::JoinHandle<()> {
+    let stored = super::registrations::to_stored(
+        &bindings,
+        std::time::Instant::now(),
+        crate::store::Timestamp::now(),
+    );
+    tokio::task::spawn_blocking(move || {
+        if let Err(err) = store.save_bindings(&stored) {
+            warn!(%err, "seat registrations not saved");
+        }
+    })
+}
+
+/// Hands every call-record update to the writer and publishes it as an [`Event`], in order.
+fn drain_records(
+    endpoint: &mut Endpoint,
+    settings: &DriverSettings,
+    events: &tokio::sync::broadcast::Sender<Event>,
+) {
+    // One look at the subscriber count per drain (it takes the broadcast's lock).
+    let listening = events.receiver_count() > 0;
+    while let Some((call, record)) = endpoint.poll_record() {
+        if listening {
+            publish(events, Event::of_record(&call, &record));
+        }
+        settings.records.record(call, record);
+    }
+}
+
+/// Sends an event to every subscriber; with none listening there is nobody to tell.
+fn publish(events: &tokio::sync::broadcast::Sender<Event>, event: Event) {
+    let _nobody_listens = events.send(event);
 }
 
 /// Runs every pending media command; opening feeds its result straight back.
@@ -169,12 +218,11 @@ async fn run_media(
     endpoint: &mut Endpoint,
     settings: &DriverSettings,
     medias: &mut HashMap<String, CallMedia>,
+    events: &tokio::sync::broadcast::Sender<Event>,
 ) {
     loop {
         // Records first, so a call's `Received` is queued before its media statistics.
-        while let Some((call, record)) = endpoint.poll_record() {
-            settings.records.record(call, record);
-        }
+        drain_records(endpoint, settings, events);
         let Some(command) = endpoint.poll_media() else {
             break;
         };
@@ -250,17 +298,5 @@ fn find_dead_calls(endpoint: &mut Endpoint, medias: &HashMap<String, CallMedia>,
     for call in dead {
         warn!(%call, "no RTP: call considered dead");
         endpoint.handle_media_event(now, MediaEvent::Dead { call });
-    }
-}
-
-fn refresh(endpoint: &Endpoint, snapshot: &Mutex<Snapshot>) {
-    let now = std::time::Instant::now();
-    if let Ok(mut snap) = snapshot.lock() {
-        snap.stats = endpoint.stats().clone();
-        snap.transactions = endpoint.transactions();
-        snap.calls = endpoint.calls().len();
-        snap.seats = endpoint.registrar().seats(now);
-        snap.acd_seats = endpoint.acd().seats_view(now);
-        snap.queue = endpoint.acd().queue_view(now);
     }
 }

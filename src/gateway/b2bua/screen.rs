@@ -12,15 +12,20 @@ use crate::screening::{
 };
 use crate::store::{CallerHistory, EndReason};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use tracing::{info, warn};
 
-/// How often a screening call's detector is looked at (the speech decision needs it).
-const TICK: Duration = Duration::from_millis(100);
-
-/// The caller's past dispositions (prank, ghost, genuine) from the call records; any
-/// failure is an empty history (fail open).
-pub type HistoryLookup = Arc<dyn Fn(&str) -> CallerHistory + Send + Sync>;
+/// "Read this caller's past dispositions" (prank, ghost, genuine): the B2BUA asks, the
+/// driver reads the store off the SIP task with a deadline and answers with
+/// [`Calls::on_history`]. Screening starts without waiting; an answer that comes late, or
+/// never, leaves the call screened without history (fail open: SIP never stalls on a read).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryRequest {
+    /// siaga's call id.
+    pub call: String,
+    /// The caller's number.
+    pub number: String,
+}
 
 /// Screening for calls, from the configuration.
 #[derive(Clone)]
@@ -31,8 +36,6 @@ pub struct ScreeningSetup {
     pub tap: Arc<ScreeningTap>,
     /// Calls per number in the last hour and day.
     pub repeat: Arc<RepeatCallers>,
-    /// Past dispositions of a number.
-    pub history: HistoryLookup,
 }
 
 impl std::fmt::Debug for ScreeningSetup {
@@ -50,9 +53,10 @@ pub(crate) struct CallScreening {
     pub(crate) caller: CallerId,
     pub(crate) features: Option<CallFeatures>,
     pub(crate) repeat: crate::screening::RepeatCounts,
-    /// The number's past dispositions, read once when screening starts.
+    /// The number's past dispositions: empty until the store's answer arrives.
     pub(crate) history: CallerHistory,
-    /// When the detector is looked at next.
+    /// When the detector is looked at next: the session's window end, or at once when the
+    /// media tap says the detector has decided ([`Calls::on_screening_ready`]).
     pub(crate) next_look: Instant,
 }
 
@@ -66,18 +70,26 @@ impl Calls {
             return;
         };
         let caller = call.caller_id.clone();
-        let (repeat, history) = match &caller {
-            CallerId::Number(number) => (setup.repeat.record(number, now), (setup.history)(number)),
+        let repeat = match &caller {
+            CallerId::Number(number) => {
+                self.history_requests.push_back(HistoryRequest {
+                    call: id.to_string(),
+                    number: number.clone(),
+                });
+                setup.repeat.record(number, now)
+            }
             CallerId::Withheld => Default::default(),
         };
         setup.tap.start(id, now);
+        let session = Session::new(&setup.settings, now);
+        let next_look = session.poll_timeout().unwrap_or(now);
         call.screening = Some(CallScreening {
-            session: Session::new(&setup.settings, now),
+            session,
             caller,
             features: None,
             repeat,
-            history,
-            next_look: now + TICK,
+            history: CallerHistory::default(),
+            next_look,
         });
         call.state = CallState::Screening;
         self.media.push_back(MediaCommand::Play {
@@ -85,6 +97,41 @@ impl Calls {
             prompt: Prompt::Greeting,
         });
         info!(call = %id, "screening");
+    }
+
+    /// The store's answer to a [`HistoryRequest`]; a call already decided (or gone) does not
+    /// need it any more.
+    pub fn on_history(&mut self, id: &str, history: CallerHistory) {
+        if let Some(screening) = self
+            .calls
+            .get_mut(id)
+            .filter(|c| c.state == CallState::Screening)
+            .and_then(|c| c.screening.as_mut())
+        {
+            screening.history = history;
+        } else {
+            tracing::debug!(call = %id, "caller history arrived after screening: not used");
+        }
+    }
+
+    /// The next caller-history read the driver should run.
+    pub fn poll_history(&mut self) -> Option<HistoryRequest> {
+        self.history_requests.pop_front()
+    }
+
+    /// The media tap says the call's detector has decided (speech, a key, a fault): look now.
+    /// A call no longer screening (already decided) ignores it.
+    pub fn on_screening_ready(&mut self, ctx: &mut Ctx<'_>, id: &str) {
+        let Some(screening) = self
+            .calls
+            .get_mut(id)
+            .filter(|c| c.state == CallState::Screening)
+            .and_then(|c| c.screening.as_mut())
+        else {
+            return;
+        };
+        screening.next_look = ctx.now;
+        self.screening_tick(ctx);
     }
 
     /// When screening next needs a look.
@@ -116,7 +163,6 @@ impl Calls {
             let mut actions = Vec::new();
             if let Some(screening) = self.calls.get_mut(&id).and_then(|c| c.screening.as_mut()) {
                 let now = ctx.now;
-                screening.next_look = now + TICK;
                 let (caller, repeat) = (screening.caller.clone(), screening.repeat);
                 let history = screening.history;
                 let looked = setup.tap.with(&id, now, |det| {
@@ -135,6 +181,9 @@ impl Calls {
                         screening.session.fault(now, ScreeningFault::Detector);
                     }
                 }
+                // The next look is the window's end (a new window after press-5), unless the
+                // tap reports a decision first.
+                screening.next_look = screening.session.poll_timeout().unwrap_or(now);
                 while let Some(action) = screening.session.poll_action() {
                     actions.push(action);
                 }
