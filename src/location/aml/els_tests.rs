@@ -50,7 +50,13 @@ fn cirebon_report_with_national_number() {
 #[test]
 fn every_field_is_optional_and_malformed_ones_are_dropped() {
     assert_eq!(ElsReport::parse(b""), ElsReport::default());
-    assert_eq!(ElsReport::parse(b"&&&==&"), ElsReport::parse(b"&&&==&"));
+    let junk = ElsReport::parse(b"&&&==&");
+    assert_eq!((junk.version.as_deref(), junk.location()), (None, None));
+    assert_eq!(
+        junk.other,
+        [(String::new(), "=".to_owned())],
+        "kept for the log"
+    );
     let r = ElsReport::parse(b"location_latitude=abc&location_longitude=108.5&time=-5&location_accuracy=-3&device_imei=12ab&location_confidence=7");
     assert_eq!(r.lat, None);
     assert_eq!(r.lon, Some(108.5));

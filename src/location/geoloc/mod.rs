@@ -98,6 +98,18 @@ pub fn from_invite(
     out
 }
 
+/// [`from_invite`] over a parsed SIP message's headers and body (every `Geolocation`
+/// header, `Geolocation-Routing`, `Content-Type`; RFC 3261 §7.3.1 names compare without case).
+pub fn from_headers(headers: &crate::sip::message::Headers, body: &[u8]) -> InviteGeolocation {
+    let geolocation: Vec<&str> = headers.get_all("Geolocation").collect();
+    from_invite(
+        &geolocation,
+        headers.get("Geolocation-Routing"),
+        headers.get("Content-Type"),
+        body,
+    )
+}
+
 /// The PIDF-LO part named `cid` (RFC 6442 §3.1: the body is multipart/mixed; a lone PIDF-LO
 /// body is accepted too).
 fn by_value(

@@ -235,3 +235,25 @@ fn pass_on_clamps_radii_and_null_island_margin() {
     assert!(Location::new(0.00009, -0.00009, Method::Gnss, Channel::AmlSms).is_none());
     assert!(Location::new(0.0001, 0.0, Method::Gnss, Channel::AmlSms).is_some());
 }
+
+#[test]
+fn from_the_headers_of_a_parsed_invite() {
+    use crate::sip::message::{Header, Headers};
+    let h = |name: &str, value: &str| Header {
+        name: name.into(),
+        value: value.into(),
+    };
+    let headers = Headers(vec![
+        h("Geolocation", "<https://lis.example/x>"),
+        h("geolocation", "<cid:loc-1@trunk.example>"),
+        h("Geolocation-Routing", "no"),
+        h("Content-Type", "multipart/mixed; boundary=siaga1"),
+    ]);
+    let g = from_headers(&headers, CIRCLE_BODY);
+    assert_eq!(g.by_reference, ["https://lis.example/x"]);
+    assert_eq!(
+        g.by_value.map(|p| kecamatan(&p.location)),
+        Some("Kejaksan".into())
+    );
+    assert_eq!(g.routing, Some(Routing::NotAllowed));
+}
