@@ -227,6 +227,13 @@ fn load(path: &std::path::Path) -> Result<Config, ExitCode> {
 fn check_config(path: &std::path::Path) -> ExitCode {
     match load(path) {
         Ok(config) => {
+            // The HTTPS files are read here too, so a bad one is found before a restart.
+            if let Some(files) = siaga::api::tls::TlsFiles::from_config(&config.api) {
+                if let Err(e) = files.load() {
+                    eprintln!("error: {}: {e}", path.display());
+                    return ExitCode::from(EXIT_CONFIG);
+                }
+            }
             print!("{}", config.masked_toml());
             ExitCode::SUCCESS
         }

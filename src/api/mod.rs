@@ -54,6 +54,7 @@ pub mod sessions;
 mod test_app;
 #[cfg(test)]
 mod tests;
+pub mod tls;
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -202,12 +203,20 @@ pub async fn start(
     store: Arc<dyn CallStore>,
     shutdown: CancellationToken,
 ) -> std::io::Result<tokio::task::JoinHandle<()>> {
+    let certs = match tls::TlsFiles::from_config(&config.api) {
+        Some(files) => {
+            let certs = tls::Certs::load(files).map_err(std::io::Error::other)?;
+            certs.reload_on_sighup(shutdown.clone())?;
+            Some(certs)
+        }
+        None => None,
+    };
     let listener = TcpListener::bind(config.api.listen).await?;
     let routing = Arc::new(DriverHandle::new(snapshot, control));
     let app = router(ApiState::new(config, routing, store)?);
     let limits = listener::Limits::from_config(&config.api);
     Ok(tokio::spawn(async move {
-        if let Err(err) = listener::serve(listener, app, limits, shutdown).await {
+        if let Err(err) = listener::serve(listener, app, limits, certs, shutdown).await {
             tracing::error!(%err, "HTTP API stopped");
         }
     }))
