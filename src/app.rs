@@ -324,7 +324,19 @@ pub async fn serve(config: Config, shutdown: CancellationToken) -> anyhow::Resul
         control_rx,
         shutdown.clone(),
     ));
-    let api = crate::api::start(&config, snapshot, control_tx, store, shutdown.clone()).await?;
+    let readiness = Arc::new(crate::api::ready::Readiness::new(&config));
+    // The screening stage above is built before this line: loaded (a model that loads in
+    // the background sets the flag itself).
+    readiness.set_screening_loaded(true);
+    let api = crate::api::start(
+        &config,
+        snapshot,
+        control_tx,
+        store,
+        readiness,
+        shutdown.clone(),
+    )
+    .await?;
     info!(sip = ?local, api = %config.api.listen, seats = config.seats.len(), "siaga started");
     shutdown.cancelled().await;
     sip.await.context("SIP task failed")?;
