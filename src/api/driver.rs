@@ -70,4 +70,9 @@ impl RoutingControl for DriverHandle {
             reply,
         })
     }
+
+    /// The driver task owns the receiving end: closed when it has ended.
+    fn alive(&self) -> bool {
+        !self.control.is_closed()
+    }
 }

@@ -7,7 +7,8 @@
 //!
 //! | Route | Roles | Answer |
 //! |---|---|---|
-//! | `GET /health` | public | 200 `ok` |
+//! | `GET /health` | public | 200 `ok` (the process answers) |
+//! | `GET /ready` | public | 200 or 503 `{ready, checks, failing?, seats_ready, seats}` ([`ready`]) |
 //! | `POST /api/login` | public | 200 `{token, name, role, seat?, expires_at}`; body `{name, password}` |
 //! | `POST /api/logout` | any login | 204; the token is revoked |
 //! | `GET /api/me` | any | 200 `{name, role, seat?, via}` |
@@ -45,6 +46,7 @@ pub mod listener;
 mod login;
 #[cfg(test)]
 mod login_tests;
+pub mod ready;
 mod records;
 #[cfg(test)]
 mod records_tests;
@@ -98,6 +100,10 @@ pub trait RoutingControl: Send + Sync {
     ///
     /// [`AcdError::UnknownSeat`], [`AcdError::Transition`], [`AcdError::Unavailable`].
     fn resume(&self, seat: &str) -> Result<(), AcdError>;
+    /// Whether the routing owner still takes commands (`/ready`); true unless it can tell.
+    fn alive(&self) -> bool {
+        true
+    }
 }
 
 /// An [`Acd`] shared behind a short, sync lock (never held across `.await`). Whoever drives
@@ -135,6 +141,7 @@ pub struct ApiState {
     places: Arc<Places>,
     categories: Arc<Vec<Category>>,
     analytics: Arc<Analytics>,
+    readiness: Arc<ready::Readiness>,
     clock: Clock,
 }
 
@@ -166,6 +173,7 @@ impl ApiState {
                 config.categories.clone(),
                 config.analytics.top_callers,
             )),
+            readiness: Arc::new(ready::Readiness::new(config)),
             clock: Arc::new(Timestamp::now),
         })
     }
@@ -173,6 +181,12 @@ impl ApiState {
     /// The same state reading time from `clock` (tests).
     pub fn with_clock(mut self, clock: Clock) -> ApiState {
         self.clock = clock;
+        self
+    }
+
+    /// The same state answering `/ready` from `readiness` (the app sets its flags).
+    pub fn with_readiness(mut self, readiness: Arc<ready::Readiness>) -> ApiState {
+        self.readiness = readiness;
         self
     }
 
@@ -191,7 +205,7 @@ impl std::fmt::Debug for ApiState {
 pub use driver::DriverHandle;
 
 /// Binds `api.listen` and serves the whole API over the running driver and the store until
-/// `shutdown`.
+/// `shutdown`; `/ready` answers from `readiness`.
 ///
 /// # Errors
 ///
@@ -201,6 +215,7 @@ pub async fn start(
     snapshot: Arc<Mutex<crate::sip::server::Snapshot>>,
     control: tokio::sync::mpsc::Sender<crate::sip::server::Control>,
     store: Arc<dyn CallStore>,
+    readiness: Arc<ready::Readiness>,
     shutdown: CancellationToken,
 ) -> std::io::Result<tokio::task::JoinHandle<()>> {
     let certs = match tls::TlsFiles::from_config(&config.api) {
@@ -213,7 +228,7 @@ pub async fn start(
     };
     let listener = TcpListener::bind(config.api.listen).await?;
     let routing = Arc::new(DriverHandle::new(snapshot, control));
-    let app = router(ApiState::new(config, routing, store)?);
+    let app = router(ApiState::new(config, routing, store)?.with_readiness(readiness));
     let limits = listener::Limits::from_config(&config.api);
     Ok(tokio::spawn(async move {
         if let Err(err) = listener::serve(listener, app, limits, certs, shutdown).await {
@@ -227,6 +242,7 @@ pub fn router(state: ApiState) -> Router {
     let hosts = Arc::clone(&state.hosts);
     Router::new()
         .route("/health", get(|| async { "ok" }))
+        .route("/ready", get(ready::ready))
         .route("/api/login", post(login::login))
         .route("/api/logout", post(login::logout))
         .route("/api/me", get(login::me))
