@@ -255,10 +255,13 @@ fn run(path: &std::path::Path, log_level: Option<String>) -> ExitCode {
     };
     // Colour only on a terminal: log files and test captures stay plain text.
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(ansi)
-        .init();
+    let logs = tracing_subscriber::fmt().with_env_filter(filter);
+    match config.log.format {
+        siaga::config::LogFormat::Text => logs.with_ansi(ansi).init(),
+        // Flattened: the message and fields sit at the top of each object with the
+        // timestamp, level and target, as collectors index them.
+        siaga::config::LogFormat::Json => logs.json().flatten_event(true).init(),
+    }
     if config.api.token.is_some() {
         tracing::warn!("api.token is deprecated: it is loaded as the API key \"token\" (role supervisor); use [[api.keys]]");
     }

@@ -41,7 +41,7 @@ pub use records::{
 };
 pub use registrar::{DigestAlgorithm, RegistrarConfig, Seat};
 pub use screening::{GhostAction, ScreeningConfig};
-pub use sections::{LogConfig, StoreConfig};
+pub use sections::{LogConfig, LogFormat, StoreConfig};
 pub use sip::{SipConfig, TrunkConfig};
 pub use types::{Cidr, CidrError, Secret};
 
