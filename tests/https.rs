@@ -1,7 +1,8 @@
 //! HTTPS for the API of the real binary on loopback: `/health` over TLS with a client that
 //! trusts only the test certificate (curl `--cacert`), the certificate reloaded on SIGHUP
 //! (and a bad new file leaving the old one in use), a silent TLS client closed at the idle
-//! timeout, and a bad certificate file refused as a config error naming key and file.
+//! timeout, a bad certificate file refused as a config error naming key and file, and
+//! SIGHUP without HTTPS not stopping the gateway.
 mod common;
 
 use std::io::Read;
@@ -83,7 +84,13 @@ fn start_https(crt: &Path, key: &Path, extra: &[(&str, &str)]) -> Gateway {
     let (crt, key) = (crt.to_str().expect("utf-8"), key.to_str().expect("utf-8"));
     let mut env = vec![("SIAGA__API__TLS_CERT", crt), ("SIAGA__API__TLS_KEY", key)];
     env.extend_from_slice(extra);
-    Gateway::start(&env)
+    let gw = Gateway::start(&env);
+    // Gateway::start waits for SIP; the API binds just after.
+    let up = eventually(Duration::from_secs(10), || {
+        TcpStream::connect(gw.api).is_ok()
+    });
+    assert!(up, "the API does not listen\n{}", gw.log());
+    gw
 }
 
 /// Polls `f` until it is true or `limit` passes.
@@ -207,4 +214,44 @@ fn unreadable_certificate_is_a_config_error_naming_key_and_file() {
         !out.status.success() && err.contains("api.tls_key") && err.contains("bad.key"),
         "{err}"
     );
+}
+
+/// `GET /health` over plain HTTP: the status line.
+fn health_plain(api: SocketAddr) -> String {
+    let Ok(mut s) = TcpStream::connect(api) else {
+        return "no connection".to_owned();
+    };
+    let req = format!(
+        "GET /health HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\n\r\n",
+        api.port()
+    );
+    let mut answer = String::new();
+    let _ = std::io::Write::write_all(&mut s, req.as_bytes())
+        .and_then(|()| s.read_to_string(&mut answer));
+    answer.lines().next().unwrap_or("").to_owned()
+}
+
+#[test]
+fn sighup_without_https_leaves_the_gateway_running() {
+    let gw = Gateway::start(&[]);
+    // The API answers: its SIGHUP handler is installed (before it binds).
+    assert!(
+        eventually(Duration::from_secs(10), || health_plain(gw.api)
+            .starts_with("HTTP/1.1 200")),
+        "{}",
+        gw.log()
+    );
+    gw.signal("HUP");
+    assert!(
+        eventually(Duration::from_secs(10), || gw.log().contains("SIGHUP")),
+        "SIGHUP not seen\n{}",
+        gw.log()
+    );
+    assert!(
+        health_plain(gw.api).starts_with("HTTP/1.1 200"),
+        "{}",
+        gw.log()
+    );
+    // And SIGTERM still ends it cleanly (exit 0).
+    gw.stop();
 }

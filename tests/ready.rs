@@ -40,6 +40,11 @@ fn ready_fails_naming_the_store_while_its_directory_is_gone() {
     let dir = state.path().join("state");
     let db = dir.join("siaga.sqlite");
     let gw = Gateway::start(&[("SIAGA__STORE__PATH", db.to_str().expect("utf-8"))]);
+    // Gateway::start waits for SIP; the API binds just after.
+    let t0 = std::time::Instant::now();
+    while TcpStream::connect(gw.api).is_err() && t0.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
 
     let (code, _) = get_json(gw.api, "/health");
     assert_eq!(code, 200);

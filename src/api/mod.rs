@@ -224,7 +224,10 @@ pub async fn start(
             certs.reload_on_sighup(shutdown.clone())?;
             Some(certs)
         }
-        None => None,
+        None => {
+            tls::ignore_sighup(shutdown.clone())?;
+            None
+        }
     };
     let listener = TcpListener::bind(config.api.listen).await?;
     let routing = Arc::new(DriverHandle::new(snapshot, control));

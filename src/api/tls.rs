@@ -161,6 +161,28 @@ impl Certs {
     }
 }
 
+/// Without HTTPS there is nothing to reload, but SIGHUP must still not end the process
+/// (its default action): a service manager's `reload` would stop 112. Logged and ignored.
+///
+/// # Errors
+///
+/// The SIGHUP handler cannot be installed.
+pub fn ignore_sighup(
+    shutdown: tokio_util::sync::CancellationToken,
+) -> std::io::Result<tokio::task::JoinHandle<()>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut hup = signal(SignalKind::hangup())?;
+    Ok(tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                () = shutdown.cancelled() => return,
+                got = hup.recv() => if got.is_none() { return },
+            }
+            tracing::info!("SIGHUP: no HTTPS certificate to reload");
+        }
+    }))
+}
+
 impl std::fmt::Debug for Certs {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Certs")
