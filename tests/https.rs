@@ -255,3 +255,52 @@ fn sighup_without_https_leaves_the_gateway_running() {
     // And SIGTERM still ends it cleanly (exit 0).
     gw.stop();
 }
+
+#[test]
+fn silent_tls_clients_at_the_cap_do_not_keep_https_out() {
+    let certs = tempfile::tempdir().expect("tempdir");
+    let (crt, key) = make_cert(certs.path(), "cap");
+    let gw = start_https(
+        &crt,
+        &key,
+        &[
+            ("SIAGA__API__MAX_CONNECTIONS", "8"),
+            ("SIAGA__API__MAX_CONNECTIONS_PER_SOURCE", "4"),
+        ],
+    );
+    // Twice the global cap of sockets that never send a ClientHello: each new one evicts
+    // the idlest (mid-handshake counts as idle).
+    let silent: Vec<TcpStream> = (0..16)
+        .map(|_| TcpStream::connect(gw.api).expect("connect"))
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(
+        curl(gw.api, "/health", &crt),
+        Ok((200, "ok".to_owned())),
+        "{}",
+        gw.log()
+    );
+    // And the evicted ones are really closed (4 per source stay open at most).
+    let closed = silent
+        .into_iter()
+        .filter(|s| {
+            s.set_read_timeout(Some(Duration::from_millis(300)))
+                .expect("timeout");
+            let mut buf = [0u8; 16];
+            match (&*s).read(&mut buf) {
+                Ok(0) => true,
+                Ok(_) => false,
+                Err(e) => !matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ),
+            }
+        })
+        .count();
+    assert!(
+        closed >= 12,
+        "only {closed} of 16 silent sockets closed\n{}",
+        gw.log()
+    );
+    gw.stop();
+}
