@@ -34,6 +34,18 @@ fn get_json(api: SocketAddr, path: &str) -> (u16, serde_json::Value) {
     )
 }
 
+/// `/ready` until it answers `want` (at most 5 s); the last answer.
+fn poll_ready(api: SocketAddr, want: u16) -> (u16, serde_json::Value) {
+    let t0 = std::time::Instant::now();
+    loop {
+        let (code, body) = get_json(api, "/ready");
+        if code == want || t0.elapsed() > Duration::from_secs(5) {
+            return (code, body);
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
 #[test]
 fn ready_fails_naming_the_store_while_its_directory_is_gone() {
     let state = tempfile::tempdir().expect("tempdir");
@@ -62,7 +74,8 @@ fn ready_fails_naming_the_store_while_its_directory_is_gone() {
     let moved = state.path().join("state.moved");
     std::fs::rename(&dir, &moved).expect("move the state directory");
     std::fs::write(&dir, "not a directory\n").expect("file in its place");
-    let (code, body) = get_json(gw.api, "/ready");
+    // A probe result is reused for 1 s: the next probe sees it.
+    let (code, body) = poll_ready(gw.api, 503);
     assert_eq!(code, 503, "{body}\n{}", gw.log());
     assert_eq!(body["ready"], false);
     assert_eq!(body["failing"], serde_json::json!(["store"]), "{body}");
@@ -77,7 +90,7 @@ fn ready_fails_naming_the_store_while_its_directory_is_gone() {
 
     std::fs::remove_file(&dir).expect("remove the file");
     std::fs::rename(&moved, &dir).expect("put the directory back");
-    let (code, body) = get_json(gw.api, "/ready");
+    let (code, body) = poll_ready(gw.api, 200);
     assert_eq!(code, 200, "{body}\n{}", gw.log());
     gw.stop();
 }

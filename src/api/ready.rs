@@ -4,7 +4,7 @@
 //! Three checks, each named in the answer:
 //! - **store**: a real write through the configured store path ([`StoreProbe`]): a fresh
 //!   SQLite connection (opened read-write, never created) updates one row of
-//!   `ready_probe` within [`PROBE_DEADLINE`]. Through the path rather than the live
+//!   `ready_probe` within [`PROBE_DEADLINE`], at most once per [`PROBE_REUSE`]. Through the path rather than the live
 //!   connection on purpose: a store whose file or directory was removed, replaced or made
 //!   read-only keeps an open descriptor writing into a file nobody will read, and a restart
 //!   would fail; the probe sees that, for root too (root ignores file modes, but not a path
@@ -19,7 +19,7 @@
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -33,6 +33,10 @@ use crate::routing::SeatStateKind;
 
 /// How long the store probe may take before the store counts as not writable.
 pub const PROBE_DEADLINE: Duration = Duration::from_secs(2);
+
+/// A probe result is reused this long: `/ready` is public, and a flood of it must not
+/// become a flood of writes competing with the call records for the store's write lock.
+pub const PROBE_REUSE: Duration = Duration::from_secs(1);
 
 /// A probe write through the store path.
 #[derive(Debug, Clone)]
@@ -84,6 +88,8 @@ impl StoreProbe {
 pub struct Readiness {
     store: StoreProbe,
     screening_loaded: AtomicBool,
+    /// The last probe and when it ended; the lock also makes probes one at a time.
+    last: tokio::sync::Mutex<Option<(Instant, Result<(), String>)>>,
 }
 
 impl Readiness {
@@ -96,6 +102,7 @@ impl Readiness {
                 Duration::from_millis(config.store.busy_timeout_ms).min(PROBE_DEADLINE),
             ),
             screening_loaded: AtomicBool::new(!config.screening.enabled),
+            last: tokio::sync::Mutex::new(None),
         }
     }
 
@@ -109,15 +116,24 @@ impl Readiness {
         self.screening_loaded.load(Ordering::SeqCst)
     }
 
-    /// The store probe within [`PROBE_DEADLINE`].
+    /// The store probe within [`PROBE_DEADLINE`], one at a time, reused for
+    /// [`PROBE_REUSE`].
     async fn store_writable(self: Arc<Self>) -> Result<(), String> {
+        let mut last = self.last.lock().await;
+        if let Some((at, r)) = last.as_ref() {
+            if at.elapsed() < PROBE_REUSE {
+                return r.clone();
+            }
+        }
         let me = Arc::clone(&self);
         let probe = tokio::task::spawn_blocking(move || me.store.write());
-        match tokio::time::timeout(PROBE_DEADLINE, probe).await {
+        let r = match tokio::time::timeout(PROBE_DEADLINE, probe).await {
             Ok(Ok(r)) => r,
             Ok(Err(e)) => Err(format!("probe failed: {e}")),
             Err(_) => Err(format!("no write within {PROBE_DEADLINE:?}")),
-        }
+        };
+        *last = Some((Instant::now(), r.clone()));
+        r
     }
 }
 
@@ -256,5 +272,21 @@ mod tests {
         assert_eq!(get().await, StatusCode::OK);
         drop(rx);
         assert_eq!(get().await, StatusCode::SERVICE_UNAVAILABLE);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn probe_results_are_reused_for_a_second() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("siaga.sqlite");
+        crate::store::SqliteStore::open(&db, Duration::from_secs(1)).unwrap();
+        let r = readiness(&db, false);
+        assert_eq!(Arc::clone(&r).store_writable().await, Ok(()));
+        for f in ["siaga.sqlite", "siaga.sqlite-wal", "siaga.sqlite-shm"] {
+            let _ = std::fs::remove_file(dir.path().join(f));
+        }
+        // Within PROBE_REUSE: the last answer, no new write.
+        assert_eq!(Arc::clone(&r).store_writable().await, Ok(()));
+        tokio::time::sleep(PROBE_REUSE + Duration::from_millis(100)).await;
+        assert!(Arc::clone(&r).store_writable().await.is_err());
     }
 }
