@@ -209,17 +209,14 @@ pub async fn serve(
         let (table, service, shutdown) = (Arc::clone(&table), service.clone(), shutdown.clone());
         let tls = tls.clone();
         tasks.spawn(async move {
-            let one = One {
-                peer,
-                service,
-                conn: &conn,
-                table: &table,
-                limits,
-                shutdown: &shutdown,
-            };
             match tls {
-                None => one.serve(stream).await,
-                Some(certs) => one.handshake(stream, &certs).await,
+                None => serve_one(stream, peer, service, &conn, &table, limits, &shutdown).await,
+                Some(certs) => {
+                    let tls = handshake(stream, peer, &certs, &conn, limits, &shutdown).await;
+                    if let Some(tls) = tls {
+                        serve_one(tls, peer, service, &conn, &table, limits, &shutdown).await;
+                    }
+                }
             }
             lock(&table).remove(id);
         });
@@ -258,47 +255,32 @@ impl Drop for InFlight {
     }
 }
 
-/// One accepted connection and what serving it needs.
-struct One<'a> {
+/// The TLS handshake within the idle time (the connection is idle for the caps while it
+/// runs, so it can be evicted); `None` when it failed, stalled or was cut short.
+async fn handshake(
+    stream: TcpStream,
     peer: SocketAddr,
-    service: TowerToHyperService<Router>,
-    conn: &'a Arc<Conn>,
-    table: &'a Shared,
+    certs: &Certs,
+    conn: &Conn,
     limits: Limits,
-    shutdown: &'a CancellationToken,
-}
-
-impl One<'_> {
-    /// The TLS handshake within the idle time (the connection is idle for the caps while
-    /// it runs), then HTTP over it.
-    async fn handshake(self, stream: TcpStream, certs: &Certs) {
-        let peer = self.peer;
-        let accept = certs.acceptor().accept(stream);
-        let done = tokio::select! {
-            r = tokio::time::timeout(self.limits.idle_timeout, accept) => r,
-            () = self.conn.close.cancelled() => return,
-            () = self.shutdown.cancelled() => return,
-        };
-        match done {
-            Ok(Ok(tls)) => self.serve(tls).await,
-            Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
-            Err(_) => tracing::debug!(%peer, "TLS handshake not done within the idle time; closed"),
+    shutdown: &CancellationToken,
+) -> Option<tokio_rustls::server::TlsStream<TcpStream>> {
+    let accept = certs.acceptor().accept(stream);
+    let done = tokio::select! {
+        r = tokio::time::timeout(limits.idle_timeout, accept) => r,
+        () = conn.close.cancelled() => return None,
+        () = shutdown.cancelled() => return None,
+    };
+    match done {
+        Ok(Ok(tls)) => Some(tls),
+        Ok(Err(e)) => {
+            tracing::debug!(%peer, error = %e, "TLS handshake failed");
+            None
         }
-    }
-
-    async fn serve<S>(self, stream: S)
-    where
-        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-    {
-        let One {
-            peer,
-            service,
-            conn,
-            table,
-            limits,
-            shutdown,
-        } = self;
-        serve_one(stream, peer, service, conn, table, limits, shutdown).await;
+        Err(_) => {
+            tracing::debug!(%peer, "TLS handshake not done within the idle time; closed");
+            None
+        }
     }
 }
 
