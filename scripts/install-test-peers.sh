@@ -8,6 +8,9 @@ set -euo pipefail
 need=()
 command -v sipp >/dev/null 2>&1 || need+=(sip-tester)
 command -v baresip >/dev/null 2>&1 || need+=(baresip)
+# The HTTPS tests make a certificate with `openssl req` and fetch over TLS with curl.
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
+command -v curl >/dev/null 2>&1 || need+=(curl)
 [ "${#need[@]}" -eq 0 ] && exit 0
 
 command -v apt-get >/dev/null 2>&1 || {

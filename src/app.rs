@@ -400,7 +400,12 @@ pub async fn start_with_store(
         inbox,
         shutdown.clone(),
     ));
-    let api = crate::api::start(&config, gateway.clone(), store, shutdown.clone()).await?;
+    let readiness = Arc::new(crate::api::ready::Readiness::new(&config));
+    // The screening stage above is built before this line, the speech model's weights are
+    // compiled in: loaded (a model that loads in the background sets the flag itself).
+    readiness.set_screening_loaded(true);
+    let api =
+        crate::api::start(&config, gateway.clone(), store, readiness, shutdown.clone()).await?;
     info!(sip = ?local, api = %config.api.listen, seats = config.seats.len(), "siaga started");
     Ok(Running {
         handle: gateway,

@@ -253,6 +253,13 @@ fn load(path: &std::path::Path) -> Result<Config, ExitCode> {
 fn check_config(path: &std::path::Path) -> ExitCode {
     match load(path) {
         Ok(config) => {
+            // The HTTPS files are read here too, so a bad one is found before a restart.
+            if let Some(files) = siaga::api::tls::TlsFiles::from_config(&config.api) {
+                if let Err(e) = files.load() {
+                    eprintln!("error: {}: {e}", path.display());
+                    return ExitCode::from(EXIT_CONFIG);
+                }
+            }
             print!("{}", config.masked_toml());
             ExitCode::SUCCESS
         }
@@ -274,10 +281,13 @@ fn run(path: &std::path::Path, log_level: Option<String>) -> ExitCode {
     };
     // Colour only on a terminal: log files and test captures stay plain text.
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(ansi)
-        .init();
+    let logs = tracing_subscriber::fmt().with_env_filter(filter);
+    match config.log.format {
+        siaga::config::LogFormat::Text => logs.with_ansi(ansi).init(),
+        // Flattened: the message and fields sit at the top of each object with the
+        // timestamp, level and target, as collectors index them.
+        siaga::config::LogFormat::Json => logs.json().flatten_event(true).init(),
+    }
     if config.api.token.is_some() {
         tracing::warn!("api.token is deprecated: it is loaded as the API key \"token\" (role supervisor); use [[api.keys]]");
     }

@@ -34,4 +34,9 @@ impl RoutingControl for Handle {
     fn resume<'a>(&'a self, seat: &'a str) -> Reply<'a, Result<SeatView, AcdError>> {
         Box::pin(async move { Handle::resume(self, seat).await.map_err(acd_error) })
     }
+
+    /// The driver task owns the receiving end: closed when it has ended.
+    fn alive(&self) -> bool {
+        self.is_alive()
+    }
 }

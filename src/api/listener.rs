@@ -13,6 +13,9 @@
 //!   slowloris included — is closed too.
 //! - **Request timeout**: a request still in progress after `request_timeout` (a body
 //!   trickling in) closes its connection.
+//! - **TLS** (when `[api] tls_cert` is set): the handshake runs inside the idle time, so a
+//!   client that opens a socket and says nothing (or stalls mid-handshake) is closed after
+//!   `idle_timeout` like a silent plain-HTTP one, and it counts as idle for the caps.
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -26,10 +29,12 @@ use hyper::server::conn::http1;
 use hyper::service::Service as _;
 use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use super::tls::Certs;
 use crate::config::ApiConfig;
 
 /// How long requests in flight may finish after shutdown.
@@ -162,10 +167,12 @@ pub async fn serve(
     listener: TcpListener,
     router: Router,
     limits: Limits,
+    tls: Option<Certs>,
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
     if let Ok(addr) = listener.local_addr() {
-        tracing::info!(%addr, ?limits, "HTTP API listening");
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        tracing::info!(%addr, scheme, ?limits, "HTTP API listening");
     }
     let table: Shared = Arc::new(Mutex::new(Table {
         epoch: Instant::now(),
@@ -200,8 +207,17 @@ pub async fn serve(
             continue;
         };
         let (table, service, shutdown) = (Arc::clone(&table), service.clone(), shutdown.clone());
+        let tls = tls.clone();
         tasks.spawn(async move {
-            serve_one(stream, peer, service, &conn, &table, limits, &shutdown).await;
+            match tls {
+                None => serve_one(stream, peer, service, &conn, &table, limits, &shutdown).await,
+                Some(certs) => {
+                    let tls = handshake(stream, peer, &certs, &conn, limits, &shutdown).await;
+                    if let Some(tls) = tls {
+                        serve_one(tls, peer, service, &conn, &table, limits, &shutdown).await;
+                    }
+                }
+            }
             lock(&table).remove(id);
         });
     }
@@ -239,15 +255,46 @@ impl Drop for InFlight {
     }
 }
 
-async fn serve_one(
+/// The TLS handshake within the idle time (the connection is idle for the caps while it
+/// runs, so it can be evicted); `None` when it failed, stalled or was cut short.
+async fn handshake(
     stream: TcpStream,
+    peer: SocketAddr,
+    certs: &Certs,
+    conn: &Conn,
+    limits: Limits,
+    shutdown: &CancellationToken,
+) -> Option<tokio_rustls::server::TlsStream<TcpStream>> {
+    let accept = certs.acceptor().accept(stream);
+    let done = tokio::select! {
+        r = tokio::time::timeout(limits.idle_timeout, accept) => r,
+        () = conn.close.cancelled() => return None,
+        () = shutdown.cancelled() => return None,
+    };
+    match done {
+        Ok(Ok(tls)) => Some(tls),
+        Ok(Err(e)) => {
+            tracing::debug!(%peer, error = %e, "TLS handshake failed");
+            None
+        }
+        Err(_) => {
+            tracing::debug!(%peer, "TLS handshake not done within the idle time; closed");
+            None
+        }
+    }
+}
+
+async fn serve_one<S>(
+    stream: S,
     peer: SocketAddr,
     service: TowerToHyperService<Router>,
     conn: &Arc<Conn>,
     table: &Shared,
     limits: Limits,
     shutdown: &CancellationToken,
-) {
+) where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     let (svc_conn, svc_table) = (Arc::clone(conn), Arc::clone(table));
     let svc = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
         req.extensions_mut().insert(ConnectInfo(peer));

@@ -7,7 +7,8 @@
 //!
 //! | Route | Roles | Answer |
 //! |---|---|---|
-//! | `GET /health` | public | 200 `ok` |
+//! | `GET /health` | public | 200 `ok` (the process answers) |
+//! | `GET /ready` | public | 200 or 503 `{ready, checks, failing?, seats_ready, seats}` ([`ready`]) |
 //! | `POST /api/login` | public | 200 `{token, name, role, seat?, expires_at}`; body `{name, password}` |
 //! | `POST /api/logout` | any login | 204; the token is revoked |
 //! | `GET /api/me` | any | 200 `{name, role, seat?, via}` |
@@ -46,6 +47,7 @@ pub mod listener;
 mod login;
 #[cfg(test)]
 mod login_tests;
+pub mod ready;
 mod records;
 #[cfg(test)]
 mod records_tests;
@@ -55,6 +57,7 @@ pub mod sessions;
 mod test_app;
 #[cfg(test)]
 mod tests;
+pub mod tls;
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -103,6 +106,10 @@ pub trait RoutingControl: Send + Sync {
     ///
     /// [`AcdError::UnknownSeat`], [`AcdError::Transition`], [`AcdError::Unavailable`].
     fn resume<'a>(&'a self, seat: &'a str) -> Reply<'a, Result<SeatView, AcdError>>;
+    /// Whether the routing owner still takes commands (`/ready`); true unless it can tell.
+    fn alive(&self) -> bool {
+        true
+    }
 }
 
 /// An [`Acd`] shared behind a short, sync lock (never held across `.await`); for tests of
@@ -160,6 +167,7 @@ pub struct ApiState {
     places: Arc<Places>,
     categories: Arc<Vec<Category>>,
     analytics: Arc<Analytics>,
+    readiness: Arc<ready::Readiness>,
     clock: Clock,
     /// What screening heard, kept per call (issue 8).
     screening_audio: crate::screening::audio::AudioStore,
@@ -193,6 +201,7 @@ impl ApiState {
                 config.categories.clone(),
                 config.analytics.top_callers,
             )),
+            readiness: Arc::new(ready::Readiness::new(config)),
             clock: Arc::new(Timestamp::now),
             screening_audio: config.screening.audio_store(),
         })
@@ -201,6 +210,12 @@ impl ApiState {
     /// The same state reading time from `clock` (tests).
     pub fn with_clock(mut self, clock: Clock) -> ApiState {
         self.clock = clock;
+        self
+    }
+
+    /// The same state answering `/ready` from `readiness` (the app sets its flags).
+    pub fn with_readiness(mut self, readiness: Arc<ready::Readiness>) -> ApiState {
+        self.readiness = readiness;
         self
     }
 
@@ -217,7 +232,8 @@ impl std::fmt::Debug for ApiState {
 }
 
 /// Binds `api.listen` and serves the whole API — seats and queue over the running driver,
-/// records, dispositions and analytics over the store — until `shutdown`.
+/// records, dispositions and analytics over the store — until `shutdown`; `/ready` answers
+/// from `readiness`.
 ///
 /// # Errors
 ///
@@ -226,13 +242,25 @@ pub async fn start(
     config: &Config,
     gateway: crate::gateway::Handle,
     store: Arc<dyn CallStore>,
+    readiness: Arc<ready::Readiness>,
     shutdown: CancellationToken,
 ) -> std::io::Result<tokio::task::JoinHandle<()>> {
+    let certs = match tls::TlsFiles::from_config(&config.api) {
+        Some(files) => {
+            let certs = tls::Certs::load(files).map_err(std::io::Error::other)?;
+            certs.reload_on_sighup(shutdown.clone())?;
+            Some(certs)
+        }
+        None => {
+            tls::ignore_sighup(shutdown.clone())?;
+            None
+        }
+    };
     let listener = TcpListener::bind(config.api.listen).await?;
-    let app = router(ApiState::new(config, Arc::new(gateway), store)?);
+    let app = router(ApiState::new(config, Arc::new(gateway), store)?.with_readiness(readiness));
     let limits = listener::Limits::from_config(&config.api);
     Ok(tokio::spawn(async move {
-        if let Err(err) = listener::serve(listener, app, limits, shutdown).await {
+        if let Err(err) = listener::serve(listener, app, limits, certs, shutdown).await {
             tracing::error!(%err, "HTTP API stopped");
         }
     }))
@@ -243,6 +271,7 @@ pub fn router(state: ApiState) -> Router {
     let hosts = Arc::clone(&state.hosts);
     Router::new()
         .route("/health", get(|| async { "ok" }))
+        .route("/ready", get(ready::ready))
         .route("/api/login", post(login::login))
         .route("/api/logout", post(login::logout))
         .route("/api/me", get(login::me))

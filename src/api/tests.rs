@@ -271,6 +271,7 @@ async fn serves_on_a_real_socket_and_shuts_down() {
         listener,
         app().router,
         limits,
+        None,
         shutdown.clone(),
     ));
 

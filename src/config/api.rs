@@ -1,6 +1,7 @@
 //! `[api]`: the HTTP listener, its connection limits, the `Host` names it answers to and the
 //! named API keys machines use (people log in with accounts, see `[accounts]`).
 use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
@@ -46,6 +47,16 @@ pub struct ApiConfig {
     /// Seconds one request (body read and handler) may take before its connection is closed.
     #[serde(default = "default_request_timeout_s")]
     pub request_timeout_s: u64,
+    /// PEM certificate chain (leaf first) for HTTPS; empty: plain HTTP. Reloaded on SIGHUP.
+    #[serde(default, skip_serializing_if = "is_empty_path")]
+    pub tls_cert: PathBuf,
+    /// PEM private key of `tls_cert`; set both or neither.
+    #[serde(default, skip_serializing_if = "is_empty_path")]
+    pub tls_key: PathBuf,
+}
+
+fn is_empty_path(p: &std::path::Path) -> bool {
+    p.as_os_str().is_empty()
 }
 
 /// `[[api.keys]]`: one machine client.
@@ -88,6 +99,8 @@ impl Default for ApiConfig {
             max_connections_per_source: default_max_per_source(),
             idle_timeout_s: default_idle_timeout_s(),
             request_timeout_s: default_request_timeout_s(),
+            tls_cert: PathBuf::new(),
+            tls_key: PathBuf::new(),
         }
     }
 }
@@ -202,6 +215,17 @@ impl ApiConfig {
                     "must be between 1 and 3600 seconds",
                 ));
             }
+        }
+        match (is_empty_path(&self.tls_cert), is_empty_path(&self.tls_key)) {
+            (false, true) => {
+                return Err(ValidationError::new("api.tls_key", "set with api.tls_cert")
+                    .related("api.tls_cert"))
+            }
+            (true, false) => {
+                return Err(ValidationError::new("api.tls_cert", "set with api.tls_key")
+                    .related("api.tls_key"))
+            }
+            _ => {}
         }
         Ok(())
     }

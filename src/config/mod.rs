@@ -43,7 +43,7 @@ pub use records::{
 };
 pub use registrar::{DigestAlgorithm, RegistrarConfig, Seat};
 pub use screening::{GhostAction, ScreeningConfig};
-pub use sections::{LogConfig, StoreBackend, StoreConfig};
+pub use sections::{LogConfig, LogFormat, StoreBackend, StoreConfig};
 pub use sip::{SipConfig, TrunkConfig};
 pub use types::{Cidr, CidrError, Secret};
 

@@ -81,6 +81,21 @@ pub struct LogConfig {
     /// `RUST_LOG`, when set, wins over this.
     #[serde(default = "default_level")]
     pub level: String,
+    /// `text` (one human line per event) or `json` (one JSON object per line, for a log
+    /// collector: `timestamp`, `level`, `target`, `fields`, `span`).
+    #[serde(default)]
+    pub format: LogFormat,
+}
+
+/// `log.format`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Plain text lines.
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
 }
 
 fn default_level() -> String {
@@ -91,6 +106,7 @@ impl Default for LogConfig {
     fn default() -> Self {
         LogConfig {
             level: default_level(),
+            format: LogFormat::Text,
         }
     }
 }

@@ -273,6 +273,12 @@ impl Handle {
         )
     }
 
+    /// Whether the driver still takes commands (it owns the receiving end: closed when it
+    /// has ended).
+    pub fn is_alive(&self) -> bool {
+        !self.commands.is_closed()
+    }
+
     /// Every event from now on.
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
         self.events.subscribe()

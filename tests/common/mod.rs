@@ -279,6 +279,16 @@ impl Gateway {
         );
     }
 
+    /// Sends `signal` (a `kill` name such as `HUP`) to the gateway process, by its PID.
+    pub(crate) fn signal(&self, signal: &str) {
+        let child = self.child.as_ref().expect("gateway running");
+        let status = Command::new("kill")
+            .args([format!("-{signal}"), child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -{signal} failed");
+    }
+
     /// SIGKILL (a crash: no shutdown code runs), waits for the process to be gone.
     pub(crate) fn kill9(mut self) {
         let mut child = self.child.take().expect("gateway running");
