@@ -26,6 +26,7 @@ pub mod config;
 pub mod demo;
 pub mod location;
 pub mod media;
+pub mod metrics;
 pub mod routing;
 pub mod screening;
 pub mod sip;
