@@ -59,6 +59,14 @@ enum Command {
     /// API accounts.
     #[command(subcommand)]
     Account(AccountCommand),
+    /// A consistent copy of the live store (SQLite online backup) while calls go on;
+    /// restore: stop the gateway, copy the file over `store.path`, start it.
+    Backup {
+        #[command(flatten)]
+        config: ConfigArg,
+        /// The copy to write (replaced when it exists; written under FILE.partial first).
+        file: PathBuf,
+    },
     /// Screen a recording (.ul, .wav, .pcap) offline: speech/DTMF timeline, class, risk,
     /// reasons. A directory with labels.tsv prints the accuracy table of that labelled set.
     Score {
@@ -118,6 +126,21 @@ fn main() -> ExitCode {
             config,
             format,
         } => score(&file, config.as_deref(), format),
+        Command::Backup { config, file } => with_config(&config.config, |c| {
+            let report = siaga::store::backup::backup(
+                &c.store.path,
+                &file,
+                std::time::Duration::from_millis(c.store.busy_timeout_ms),
+            )?;
+            println!(
+                "backup: {} calls, {} bytes in {} ms -> {}",
+                report.calls,
+                report.bytes,
+                report.elapsed.as_millis(),
+                report.dest.display()
+            );
+            Ok(())
+        }),
         Command::Account(AccountCommand::Add {
             config,
             name,

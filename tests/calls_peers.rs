@@ -544,3 +544,103 @@ fn a_registered_seat_is_rung_after_a_restart_without_registering_again() {
     seat.stop();
     gw.stop();
 }
+
+/// `siaga backup` while SIPp drives calls through the gateway: the copy opens, passes
+/// SQLite's integrity check, and holds every call SIPp had completed before the backup
+/// started, as ended; the live gateway keeps completing calls during and after the copy.
+#[test]
+fn backup_during_call_load_keeps_every_finished_call() {
+    let tmp = tempfile::tempdir().unwrap();
+    let seat_port = free_port();
+    let seats: Vec<(String, Option<u16>)> = (1..=4)
+        .map(|n| (format!("seat{n}"), Some(seat_port)))
+        .collect();
+    let seat_refs: Vec<(&str, Option<u16>)> = seats.iter().map(|(n, p)| (n.as_str(), *p)).collect();
+    let config = config_with_seats(tmp.path(), &seat_refs);
+    let store = tmp.path().join("records.sqlite");
+    let store_env = store.display().to_string();
+    let env = [
+        ("SIAGA__STORE__PATH", store_env.as_str()),
+        ("SIAGA__ROUTING__WRAP_UP_S", "0"),
+        NO_SCREENING,
+    ];
+    let gw = Gateway::start_config(&config, &env);
+    let _seat = Sipp::spawn(
+        &format!("-sf fixtures/sipp/seat_answer_short.xml -i 127.0.0.1 -p {seat_port} -mi 127.0.0.1 -mp {} -m 200 -timeout 60s", free_port())
+            .split(' ')
+            .map(String::from)
+            .collect::<Vec<_>>(),
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let log = tmp.path().join("completed.log");
+    let trunk = Sipp::trunk(
+        "trunk_short.xml",
+        gw.sip,
+        60,
+        &format!("-d 300 -trace_logs -log_file {}", log.display()),
+    );
+    let completed = |log: &Path| -> Vec<String> {
+        fs::read_to_string(log)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| l.split("completed ").nth(1).map(|id| id.trim().to_string()))
+            .collect()
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while completed(&log).len() < 15 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let done = completed(&log);
+    assert!(done.len() >= 15, "only {} calls completed", done.len());
+    // The record writer commits in groups of a few ms: give the last BYEs their commit.
+    std::thread::sleep(Duration::from_millis(300));
+    let backup = tmp.path().join("backup.sqlite");
+    let out = Command::new(env!("CARGO_BIN_EXE_siaga"))
+        .args(["backup", "--config"])
+        .arg(&config)
+        .arg(&backup)
+        .env("SIAGA__STORE__PATH", &store_env)
+        .output()
+        .expect("run siaga backup");
+    assert!(
+        out.status.success(),
+        "siaga backup failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.starts_with("backup: "), "{said}");
+
+    // The traffic went on: SIPp finishes its calls after the backup.
+    let (code, sipp_out) = trunk.wait(Duration::from_secs(40));
+    assert_eq!(code, Some(0), "trunk SIPp: {sipp_out}");
+    gw.stop();
+
+    let db = rusqlite::Connection::open(&backup).unwrap();
+    let check: String = db
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(check, "ok");
+    for call_id in &done {
+        let state: Option<String> = db
+            .query_row(
+                "SELECT state FROM calls WHERE sip_call_id = ?1",
+                [call_id],
+                |r| r.get(0),
+            )
+            .ok();
+        assert_eq!(
+            state.as_deref(),
+            Some("ended"),
+            "call {call_id}, completed before the backup, in the copy as {state:?}"
+        );
+    }
+    let live = rusqlite::Connection::open(&store).unwrap();
+    let all: i64 = live
+        .query_row(
+            "SELECT count(*) FROM calls WHERE state = 'ended'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(all, 60, "the live store has every call of the run");
+}
