@@ -8,6 +8,10 @@ use std::sync::{Mutex, PoisonError};
 pub struct Counter(AtomicU64);
 
 impl Counter {
+    /// A counter holding `v` (for values kept elsewhere, rendered at scrape time).
+    pub fn from_value(v: u64) -> Counter {
+        Counter(AtomicU64::new(v))
+    }
     /// Adds one.
     pub fn inc(&self) {
         self.add(1);

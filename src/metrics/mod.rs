@@ -6,9 +6,11 @@
 //! few hot paths as plain atomics (no lock on the SIP task), and the format is a page of
 //! text. Families render in a fixed order, label values sorted, so the output is stable.
 mod family;
+pub mod gateway;
 mod text;
 
 pub use family::{Counter, CounterVec, Gauge, GaugeVec, Histogram};
+pub use gateway::GatewayMetrics;
 pub use text::Exposition;
 
 #[cfg(test)]

@@ -79,3 +79,80 @@ fn gauge_vec_replace_keeps_named_states_at_zero() {
         ]
     );
 }
+
+mod gateway_events {
+    use crate::gateway::{Event, GatewayStats};
+    use crate::metrics::gateway::Follower;
+    use crate::metrics::GatewayMetrics;
+    use crate::store::{AudioStats, EndReason, Party, ScreeningClass};
+    use std::time::Duration;
+    use tokio::time::Instant;
+
+    fn call_events(call: &str) -> Vec<Event> {
+        let call = call.to_string();
+        vec![
+            Event::CallReceived {
+                call: call.clone(),
+                caller: Some("081234567890".into()),
+                display_name: None,
+                trunk: "127.0.0.1:5070".into(),
+            },
+            Event::CallScreened {
+                call: call.clone(),
+                class: ScreeningClass::SilentNeedsHelp,
+                score: 10,
+                reasons: vec![],
+                audio: AudioStats::default(),
+            },
+            Event::CallQueued { call: call.clone() },
+            Event::SeatRinging {
+                call: call.clone(),
+                seat: "seat1".into(),
+            },
+            Event::CallAnswered {
+                call: call.clone(),
+                seat: "seat1".into(),
+            },
+            Event::CallEnded {
+                call,
+                reason: EndReason::MediaTimeout,
+                by: Party::Gateway,
+            },
+        ]
+    }
+
+    #[test]
+    fn a_call_moves_the_counters_and_the_answer_histogram() {
+        let m = GatewayMetrics::default();
+        let mut f = Follower::default();
+        let t0 = Instant::now();
+        let events = call_events("c1");
+        // received at t0, queued at +1 s, answered at +2.5 s, ended at +60 s
+        let at = [0, 400, 1000, 1200, 2500, 60_000];
+        for (ev, ms) in events.iter().zip(at) {
+            m.observe(&mut f, t0 + Duration::from_millis(ms), ev);
+            if ms == 1200 {
+                assert_eq!(m.calls_in_progress.get(), 1);
+            }
+        }
+        assert_eq!(m.calls_in_progress.get(), 0);
+        let page = m.render(Some(&GatewayStats {
+            received: 7,
+            ..GatewayStats::default()
+        }));
+        for line in [
+            "siaga_calls_received_total 1",
+            "siaga_calls_ended_total{reason=\"media_timeout\"} 1",
+            "siaga_screening_decisions_total{class=\"silent_needs_help\"} 1",
+            "siaga_screening_decisions_total{class=\"ghost\"} 0",
+            "siaga_answer_seconds_bucket{le=\"2\"} 0",
+            "siaga_answer_seconds_bucket{le=\"3\"} 1",
+            "siaga_queue_wait_seconds_bucket{le=\"1\"} 0",
+            "siaga_queue_wait_seconds_bucket{le=\"2\"} 1",
+            "siaga_seats{state=\"available\"} 0",
+            "siaga_sip_messages_received_total 7",
+        ] {
+            assert!(page.lines().any(|l| l == line), "missing {line}\n{page}");
+        }
+    }
+}
