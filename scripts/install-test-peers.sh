@@ -11,6 +11,9 @@ command -v baresip >/dev/null 2>&1 || need+=(baresip)
 # The HTTPS tests make a certificate with `openssl req` and fetch over TLS with curl.
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v curl >/dev/null 2>&1 || need+=(curl)
+# The /metrics test checks the page with `promtool check metrics` (Debian `prometheus`;
+# its service is not started in a container without an init system).
+command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 [ "${#need[@]}" -eq 0 ] && exit 0
 
 command -v apt-get >/dev/null 2>&1 || {

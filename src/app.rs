@@ -404,8 +404,17 @@ pub async fn start_with_store(
     // The screening stage above is built before this line, the speech model's weights are
     // compiled in: loaded (a model that loads in the background sets the flag itself).
     readiness.set_screening_loaded(true);
-    let api =
-        crate::api::start(&config, gateway.clone(), store, readiness, shutdown.clone()).await?;
+    let metrics = Arc::new(crate::metrics::GatewayMetrics::default());
+    tokio::spawn(Arc::clone(&metrics).follow(gateway.clone(), shutdown.clone()));
+    let api = crate::api::start(
+        &config,
+        gateway.clone(),
+        store,
+        readiness,
+        metrics,
+        shutdown.clone(),
+    )
+    .await?;
     info!(sip = ?local, api = %config.api.listen, seats = config.seats.len(), "siaga started");
     Ok(Running {
         handle: gateway,

@@ -44,6 +44,7 @@ pub mod demo;
 pub mod gateway;
 pub mod location;
 pub mod media;
+pub mod metrics;
 pub mod routing;
 pub mod screening;
 pub mod sip;

@@ -75,6 +75,14 @@ enum Command {
     /// API accounts.
     #[command(subcommand)]
     Account(AccountCommand),
+    /// A consistent copy of the live store (SQLite online backup) while calls go on;
+    /// restore: stop the gateway, copy the file over `store.path`, start it.
+    Backup {
+        #[command(flatten)]
+        config: ConfigArg,
+        /// The copy to write (replaced when it exists; written under FILE.partial first).
+        file: PathBuf,
+    },
     /// Screen a recording (.ul, .wav, .pcap) offline: speech/DTMF timeline, class, risk,
     /// reasons. A directory with labels.tsv prints the accuracy table of that labelled set.
     Score {
@@ -149,12 +157,9 @@ fn main() -> ExitCode {
             config: Some(config),
             ..
         } => with_config(&config, |c| {
-            let store = siaga::store::SqliteStore::open(
-                &c.store.path,
-                std::time::Duration::from_millis(c.store.busy_timeout_ms),
-            )?;
+            let store = siaga::store::open_existing(&c.store)?;
             let n = siaga::screening::export::export_labelled(
-                &store,
+                store.as_ref(),
                 &c.screening.audio_store(),
                 &out,
             )?;
@@ -171,6 +176,21 @@ fn main() -> ExitCode {
             eprintln!("error: score needs FILE, or --export-labelled DIR with --config");
             ExitCode::from(2)
         }
+        Command::Backup { config, file } => with_config(&config.config, |c| {
+            let report = siaga::store::backup::backup(
+                &c.store.path,
+                &file,
+                std::time::Duration::from_millis(c.store.busy_timeout_ms),
+            )?;
+            println!(
+                "backup: {} calls, {} bytes in {} ms -> {}",
+                report.calls,
+                report.bytes,
+                report.elapsed.as_millis(),
+                report.dest.display()
+            );
+            Ok(())
+        }),
         Command::Account(AccountCommand::Add {
             config,
             name,

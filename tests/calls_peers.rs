@@ -653,3 +653,191 @@ fn a_registered_seat_is_rung_after_a_restart_without_registering_again() {
     seat.stop();
     gw.stop();
 }
+
+/// `siaga backup` while SIPp drives calls through the gateway: the copy opens, passes
+/// SQLite's integrity check, and holds every call SIPp had completed before the backup
+/// started, as ended; the live gateway keeps completing calls during and after the copy.
+#[test]
+fn backup_during_call_load_keeps_every_finished_call() {
+    let tmp = tempfile::tempdir().unwrap();
+    let seat_port = free_port();
+    let seats: Vec<(String, Option<u16>)> = (1..=4)
+        .map(|n| (format!("seat{n}"), Some(seat_port)))
+        .collect();
+    let seat_refs: Vec<(&str, Option<u16>)> = seats.iter().map(|(n, p)| (n.as_str(), *p)).collect();
+    let config = config_with_seats(tmp.path(), &seat_refs);
+    let store = tmp.path().join("records.sqlite");
+    let store_env = store.display().to_string();
+    let env = [
+        ("SIAGA__STORE__PATH", store_env.as_str()),
+        ("SIAGA__ROUTING__WRAP_UP_S", "0"),
+        NO_SCREENING,
+    ];
+    let gw = Gateway::start_config(&config, &env);
+    let _seat = Sipp::spawn(
+        &format!("-sf fixtures/sipp/seat_answer_short.xml -i 127.0.0.1 -p {seat_port} -mi 127.0.0.1 -mp {} -m 200 -timeout 60s", free_port())
+            .split(' ')
+            .map(String::from)
+            .collect::<Vec<_>>(),
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let log = tmp.path().join("completed.log");
+    let trunk = Sipp::trunk(
+        "trunk_short.xml",
+        gw.sip,
+        60,
+        &format!("-d 300 -trace_logs -log_file {}", log.display()),
+    );
+    let completed = |log: &Path| -> Vec<String> {
+        fs::read_to_string(log)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| l.split("completed ").nth(1).map(|id| id.trim().to_string()))
+            .collect()
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while completed(&log).len() < 15 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let done = completed(&log);
+    assert!(done.len() >= 15, "only {} calls completed", done.len());
+    // The record writer commits in groups of a few ms: give the last BYEs their commit.
+    std::thread::sleep(Duration::from_millis(300));
+    let backup = tmp.path().join("backup.sqlite");
+    let out = Command::new(env!("CARGO_BIN_EXE_siaga"))
+        .args(["backup", "--config"])
+        .arg(&config)
+        .arg(&backup)
+        .env("SIAGA__STORE__PATH", &store_env)
+        .output()
+        .expect("run siaga backup");
+    assert!(
+        out.status.success(),
+        "siaga backup failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.starts_with("backup: "), "{said}");
+
+    // The traffic went on: SIPp finishes its calls after the backup.
+    let (code, sipp_out) = trunk.wait(Duration::from_secs(40));
+    assert_eq!(code, Some(0), "trunk SIPp: {sipp_out}");
+    gw.stop();
+
+    let db = rusqlite::Connection::open(&backup).unwrap();
+    let check: String = db
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(check, "ok");
+    for call_id in &done {
+        let state: Option<String> = db
+            .query_row(
+                "SELECT state FROM calls WHERE sip_call_id = ?1",
+                [call_id],
+                |r| r.get(0),
+            )
+            .ok();
+        assert_eq!(
+            state.as_deref(),
+            Some("ended"),
+            "call {call_id}, completed before the backup, in the copy as {state:?}"
+        );
+    }
+    let live = rusqlite::Connection::open(&store).unwrap();
+    let all: i64 = live
+        .query_row(
+            "SELECT count(*) FROM calls WHERE state = 'ended'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(all, 60, "the live store has every call of the run");
+}
+
+/// `GET /metrics` on the real gateway: before a call the counters are 0; after one SIPp
+/// trunk call answered by a SIPp seat they moved (received, ended normally, one answer time,
+/// seat rings); the page passes `promtool check metrics` (Debian `prometheus`).
+#[test]
+fn metrics_move_with_a_call_and_pass_promtool() {
+    let tmp = tempfile::tempdir().unwrap();
+    let seat_port = free_port();
+    let config = config_with_seats(tmp.path(), &[("seat1", Some(seat_port))]);
+    let gw = Gateway::start_config(&config, &[NO_SCREENING]);
+    let sample = |page: &str, name: &str| -> Option<f64> {
+        page.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+    };
+    let before = http_get(gw.api, "/metrics");
+    assert_eq!(
+        sample(&before, "siaga_calls_received_total"),
+        Some(0.0),
+        "{before}"
+    );
+    let seat = Sipp::seat("seat_answer.xml", seat_port, 1);
+    std::thread::sleep(Duration::from_millis(300));
+    let (code, out) = Sipp::trunk("trunk_call.xml", gw.sip, 1, "").wait(Duration::from_secs(40));
+    assert_eq!(code, Some(0), "trunk call failed\n{out}\n{}", gw.log());
+    let _ = seat.wait(Duration::from_secs(10));
+    // the follower sees the events within milliseconds; allow a slow CI machine a second
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut page = http_get(gw.api, "/metrics");
+    while sample(&page, "siaga_calls_ended_total{reason=\"normal\"}") != Some(1.0)
+        && Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(100));
+        page = http_get(gw.api, "/metrics");
+    }
+    for (name, want) in [
+        ("siaga_calls_received_total", 1.0),
+        ("siaga_calls_ended_total{reason=\"normal\"}", 1.0),
+        ("siaga_answer_seconds_count", 1.0),
+        ("siaga_seat_rings_total", 1.0),
+        ("siaga_calls_in_progress", 0.0),
+    ] {
+        assert_eq!(sample(&page, name), Some(want), "{name}\n{page}");
+    }
+    assert!(
+        sample(&page, "siaga_sip_messages_received_total").unwrap_or(0.0) >= 3.0,
+        "{page}"
+    );
+    let mut promtool = Command::new(require_tool("promtool"))
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start promtool");
+    use std::io::Write;
+    promtool
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(page.as_bytes())
+        .unwrap();
+    let checked = promtool.wait_with_output().unwrap();
+    assert!(
+        checked.status.success(),
+        "promtool: {}{}\n{page}",
+        String::from_utf8_lossy(&checked.stdout),
+        String::from_utf8_lossy(&checked.stderr)
+    );
+    gw.stop();
+}
+
+/// A plain HTTP/1.1 GET on loopback; the body.
+fn http_get(api: std::net::SocketAddr, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(api).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\n\r\n",
+        api.port()
+    )
+    .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    let (head, body) = out.split_once("\r\n\r\n").unwrap_or((&out, ""));
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    body.to_string()
+}

@@ -39,6 +39,8 @@ const ADMIN: &[Role] = &[Role::Admin];
 /// [`super`] show the same table; `routes_table_covers_the_router` keeps them honest.
 pub const ROUTES: &[(Method, &str, Access)] = &[
     (Method::GET, "/health", Access::Public),
+    // counts only, no caller data: a Prometheus scraper needs no secret
+    (Method::GET, "/metrics", Access::Public),
     (Method::GET, "/ready", Access::Public),
     (Method::POST, "/api/login", Access::Public),
     (Method::POST, "/api/logout", Access::Roles(ANY)),

@@ -8,6 +8,7 @@
 //! | Route | Roles | Answer |
 //! |---|---|---|
 //! | `GET /health` | public | 200 `ok` (the process answers) |
+//! | `GET /metrics` | public | 200 Prometheus text (calls by outcome and class, screening decisions, queue, seats by state, answer-time histogram, SIP counters) |
 //! | `GET /ready` | public | 200 or 503 `{ready, checks, failing?, seats_ready, seats}` ([`ready`]) |
 //! | `POST /api/login` | public | 200 `{token, name, role, seat?, expires_at}`; body `{name, password}` |
 //! | `POST /api/logout` | any login | 204; the token is revoked |
@@ -168,6 +169,8 @@ pub struct ApiState {
     categories: Arc<Vec<Category>>,
     analytics: Arc<Analytics>,
     readiness: Arc<ready::Readiness>,
+    /// `/metrics`: the gateway's counters and the handle that reads the endpoint's.
+    metrics: Option<(Arc<crate::metrics::GatewayMetrics>, crate::gateway::Handle)>,
     clock: Clock,
     /// What screening heard, kept per call (issue 8).
     screening_audio: crate::screening::audio::AudioStore,
@@ -202,6 +205,7 @@ impl ApiState {
                 config.analytics.top_callers,
             )),
             readiness: Arc::new(ready::Readiness::new(config)),
+            metrics: None,
             clock: Arc::new(Timestamp::now),
             screening_audio: config.screening.audio_store(),
         })
@@ -216,6 +220,16 @@ impl ApiState {
     /// The same state answering `/ready` from `readiness` (the app sets its flags).
     pub fn with_readiness(mut self, readiness: Arc<ready::Readiness>) -> ApiState {
         self.readiness = readiness;
+        self
+    }
+
+    /// Serves `/metrics` from `metrics`, with the endpoint counters read through `gateway`.
+    pub fn with_metrics(
+        mut self,
+        metrics: Arc<crate::metrics::GatewayMetrics>,
+        gateway: crate::gateway::Handle,
+    ) -> ApiState {
+        self.metrics = Some((metrics, gateway));
         self
     }
 
@@ -243,6 +257,7 @@ pub async fn start(
     gateway: crate::gateway::Handle,
     store: Arc<dyn CallStore>,
     readiness: Arc<ready::Readiness>,
+    metrics: Arc<crate::metrics::GatewayMetrics>,
     shutdown: CancellationToken,
 ) -> std::io::Result<tokio::task::JoinHandle<()>> {
     let certs = match tls::TlsFiles::from_config(&config.api) {
@@ -257,7 +272,10 @@ pub async fn start(
         }
     };
     let listener = TcpListener::bind(config.api.listen).await?;
-    let app = router(ApiState::new(config, Arc::new(gateway), store)?.with_readiness(readiness));
+    let state = ApiState::new(config, Arc::new(gateway.clone()), store)?
+        .with_readiness(readiness)
+        .with_metrics(metrics, gateway);
+    let app = router(state);
     let limits = listener::Limits::from_config(&config.api);
     Ok(tokio::spawn(async move {
         if let Err(err) = listener::serve(listener, app, limits, certs, shutdown).await {
@@ -271,6 +289,7 @@ pub fn router(state: ApiState) -> Router {
     let hosts = Arc::clone(&state.hosts);
     Router::new()
         .route("/health", get(|| async { "ok" }))
+        .route("/metrics", get(metrics_page))
         .route("/ready", get(ready::ready))
         .route("/api/login", post(login::login))
         .route("/api/logout", post(login::logout))
@@ -297,6 +316,27 @@ pub fn router(state: ApiState) -> Router {
         ))
         .layer(middleware::from_fn_with_state(hosts, auth::check_host))
         .with_state(state)
+}
+
+/// `GET /metrics`: Prometheus text format 0.0.4. Public like `/health` (counts only, no
+/// caller data; the Host check and connection caps still apply), so that a scraper needs
+/// no secret; 404 when the API runs without a gateway (tests).
+async fn metrics_page(
+    axum::extract::State(state): axum::extract::State<ApiState>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let Some((metrics, gateway)) = state.metrics.as_ref() else {
+        return ApiError::NotFound.into_response();
+    };
+    let stats = gateway.stats().await.ok();
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        metrics.render(stats.as_ref()),
+    )
+        .into_response()
 }
 
 /// A typed JSON body (unknown fields are refused by the types); an empty body reads as

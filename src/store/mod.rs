@@ -9,6 +9,7 @@
 //! module sees SQL. What it needs: the same tables (`schema.rs` is plain SQL apart from
 //! `INSERT OR REPLACE`/`ON CONFLICT`, which PostgreSQL also has), and the per-hour counts
 //! updated in the transaction that changes a record.
+pub mod backup;
 mod bindings;
 mod handle;
 mod memory;
