@@ -169,8 +169,10 @@ pub struct ApiState {
     categories: Arc<Vec<Category>>,
     analytics: Arc<Analytics>,
     readiness: Arc<ready::Readiness>,
-    /// `/metrics`: the gateway's counters and the handle that reads the endpoint's.
-    metrics: Option<(Arc<crate::metrics::GatewayMetrics>, crate::gateway::Handle)>,
+    /// `/metrics`: the gateway's counters, and the handle that reads the endpoint's (none
+    /// when the API runs without a gateway, as in tests).
+    metrics: Arc<crate::metrics::GatewayMetrics>,
+    stats: Option<crate::gateway::Handle>,
     clock: Clock,
     /// What screening heard, kept per call (issue 8).
     screening_audio: crate::screening::audio::AudioStore,
@@ -205,7 +207,8 @@ impl ApiState {
                 config.analytics.top_callers,
             )),
             readiness: Arc::new(ready::Readiness::new(config)),
-            metrics: None,
+            metrics: Arc::default(),
+            stats: None,
             clock: Arc::new(Timestamp::now),
             screening_audio: config.screening.audio_store(),
         })
@@ -229,7 +232,8 @@ impl ApiState {
         metrics: Arc<crate::metrics::GatewayMetrics>,
         gateway: crate::gateway::Handle,
     ) -> ApiState {
-        self.metrics = Some((metrics, gateway));
+        self.metrics = metrics;
+        self.stats = Some(gateway);
         self
     }
 
@@ -320,21 +324,21 @@ pub fn router(state: ApiState) -> Router {
 
 /// `GET /metrics`: Prometheus text format 0.0.4. Public like `/health` (counts only, no
 /// caller data; the Host check and connection caps still apply), so that a scraper needs
-/// no secret; 404 when the API runs without a gateway (tests).
+/// no secret. The endpoint's counters are left out when the gateway does not answer.
 async fn metrics_page(
     axum::extract::State(state): axum::extract::State<ApiState>,
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
-    let Some((metrics, gateway)) = state.metrics.as_ref() else {
-        return ApiError::NotFound.into_response();
+    let stats = match &state.stats {
+        Some(gateway) => gateway.stats().await.ok(),
+        None => None,
     };
-    let stats = gateway.stats().await.ok();
     (
         [(
             axum::http::header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        metrics.render(stats.as_ref()),
+        state.metrics.render(stats.as_ref()),
     )
         .into_response()
 }
