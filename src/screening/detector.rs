@@ -73,9 +73,10 @@ pub enum TimelineEvent {
     },
 }
 
-/// Counters over the whole analysis.
+/// Counters over the whole analysis (the detector's working figures; what a call record keeps
+/// of them is [`crate::store::AudioStats`], made by [`CallDetector::record_audio`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
-pub struct AudioStats {
+pub struct DetectorCounters {
     /// Milliseconds of audio (received or filled) analysed.
     pub audio_ms: u64,
     /// Milliseconds in runs of speech probability.
@@ -121,7 +122,7 @@ pub struct CallDetector {
     /// Sum of frame powers and count of received frames, for the mean level.
     power_sum: f64,
     power_frames: u64,
-    stats: AudioStats,
+    stats: DetectorCounters,
 }
 
 impl CallDetector {
@@ -143,10 +144,10 @@ impl CallDetector {
             last_digit: None,
             power_sum: 0.0,
             power_frames: 0,
-            stats: AudioStats {
+            stats: DetectorCounters {
                 peak_level_db: -120.0,
                 mean_level_db: -120.0,
-                ..AudioStats::default()
+                ..DetectorCounters::default()
             },
         }
     }
@@ -221,7 +222,7 @@ impl CallDetector {
     }
 
     /// The counters.
-    pub fn stats(&self) -> AudioStats {
+    pub fn stats(&self) -> DetectorCounters {
         let mut st = self.stats;
         if self.power_frames > 0 {
             st.mean_level_db = power_db(self.power_sum / self.power_frames as f64);

@@ -32,7 +32,7 @@ pub mod tap;
 mod tests;
 
 pub use crate::config::{GhostAction, ScreeningConfig as ScreeningSettings};
-pub use detector::{AudioStats, CallDetector, DigitSource, TimelineEvent};
+pub use detector::{CallDetector, DetectorCounters, DigitSource, TimelineEvent};
 pub use history::{CallerId, RepeatCallers, RepeatCounts};
 pub use score::{score, CallFeatures, Reason, RiskScore};
 pub use session::{Action, Outcome, ScreeningFault, Session, State};

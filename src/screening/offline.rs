@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use super::detector::{AudioStats, CallDetector, TimelineEvent};
+use super::detector::{CallDetector, DetectorCounters, TimelineEvent};
 use super::input::TimedPacket;
 use super::score::{score, CallFeatures, RiskScore};
 use super::session::{Action, Outcome, Session};
@@ -28,7 +28,7 @@ pub struct OfflineReport {
     /// Speech stretches and keys.
     pub timeline: Vec<TimelineEvent>,
     /// Audio counters.
-    pub stats: AudioStats,
+    pub stats: DetectorCounters,
     /// Risk, class and reasons (no caller history offline).
     pub score: RiskScore,
 }
