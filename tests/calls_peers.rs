@@ -277,7 +277,7 @@ fn cancel_while_ringing_leaves_no_leg_behind() {
 fn baresip_seat_registers_and_answers() {
     let tmp = tempfile::tempdir().unwrap();
     let config = config_with_seats(tmp.path(), &[("seat2", None)]);
-    let gw = Gateway::start_config(&config, &[("SIAGA__REGISTRAR__ALGORITHMS", "MD5")]);
+    let gw = Gateway::start_config(&config, &[]);
     let mut seat = Baresip::start_answering(gw.sip, "seat2", "siaga-seat2");
     seat.wait_registered(Duration::from_secs(15))
         .unwrap_or_else(|log| panic!("baresip did not register\n{log}\n{}", gw.log()));
@@ -389,7 +389,7 @@ fn kill9_while_calls_run_loses_no_completed_call() {
 fn sipp_seat_registers_with_digest_then_answers() {
     let tmp = tempfile::tempdir().unwrap();
     let config = config_with_seats(tmp.path(), &[("seat3", None)]);
-    let gw = Gateway::start_config(&config, &[("SIAGA__REGISTRAR__ALGORITHMS", "MD5")]);
+    let gw = Gateway::start_config(&config, &[]);
     let port = free_port();
     let inf = tmp.path().join("seat.csv");
     fs::write(
@@ -616,11 +616,7 @@ fn a_registered_seat_is_rung_after_a_restart_without_registering_again() {
     let config = config_with_seats(tmp.path(), &[("seat2", None)]);
     let store = tmp.path().join("records.sqlite");
     let store_env = store.display().to_string();
-    let env = [
-        ("SIAGA__REGISTRAR__ALGORITHMS", "MD5"),
-        ("SIAGA__STORE__PATH", store_env.as_str()),
-        NO_SCREENING,
-    ];
+    let env = [("SIAGA__STORE__PATH", store_env.as_str()), NO_SCREENING];
     let gw = Gateway::start_config(&config, &env);
     let mut seat = Baresip::start_answering(gw.sip, "seat2", "siaga-seat2");
     seat.wait_registered(Duration::from_secs(15))

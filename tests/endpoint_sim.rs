@@ -160,8 +160,8 @@ fn register_seat(ep: &mut Endpoint, now: Instant, password: &str) -> u16 {
     assert_eq!(status(&out[0].1), 401);
     let challenges: Vec<&str> = out[0].1.headers().get_all("WWW-Authenticate").collect();
     assert!(
-        challenges[0].contains("algorithm=SHA-256"),
-        "SHA-256 offered first (RFC 8760)"
+        challenges[0].contains("algorithm=MD5") && challenges[1].contains("algorithm=SHA-256"),
+        "MD5 offered first, then SHA-256 (RFC 8760 §2.4: clients take the first they support)"
     );
     let md5 = challenges
         .iter()

@@ -131,3 +131,26 @@ fn baresip_registers_as_seat() {
     );
     gw.stop();
 }
+
+/// Why `md5_only_user_agents` exists: with the list emptied, Debian's baresip 1.0.0 (libre
+/// 1.1.0) gets the shipped MD5-then-SHA-256 challenges and gives up ("Function not
+/// implemented", ENOSYS) although MD5 comes first. If a newer baresip registers here, the
+/// default list can lose its entry.
+#[test]
+fn baresip_gives_up_on_any_sha256_challenge() {
+    let gw = Gateway::start(&[("SIAGA__REGISTRAR__MD5_ONLY_USER_AGENTS", "")]);
+    let mut seat = Baresip::start(gw.sip, "seat2", "siaga-seat2");
+    let registered = seat.wait_registered(Duration::from_secs(5));
+    let log = seat.log();
+    assert!(
+        registered.is_err(),
+        "baresip registered with a SHA-256 challenge present: the MD5-only rule may go\n{log}"
+    );
+    assert!(
+        log.contains("Function not implemented"),
+        "baresip failed otherwise\n{log}\n{}",
+        gw.log()
+    );
+    drop(seat);
+    gw.stop();
+}

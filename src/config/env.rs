@@ -26,6 +26,7 @@ const LIST_KEYS: &[&str] = &[
     "sip.also_listen",
     "trunk.allow",
     "registrar.algorithms",
+    "registrar.md5_only_user_agents",
     "registrar.allow_from",
     "routing.emergency_numbers",
 ];

@@ -13,7 +13,8 @@ use super::ValidationError;
 /// wrong name lists the accepted ones).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DigestAlgorithm {
-    /// `SHA-256` (RFC 7616); offered first.
+    /// `SHA-256` (RFC 7616 / RFC 8760); offered after MD5 by default, see
+    /// [`RegistrarConfig::algorithms`].
     Sha256,
     /// `MD5` (RFC 2617); still needed by most softphones.
     Md5,
@@ -79,9 +80,17 @@ pub struct RegistrarConfig {
     /// How long a digest nonce stays valid (seconds).
     #[serde(default = "default_nonce_lifetime_s")]
     pub nonce_lifetime_s: u64,
-    /// Digest algorithms offered, in order of preference: `SHA-256`, `MD5`.
+    /// Digest algorithms offered, one `WWW-Authenticate` each, in this order. Default
+    /// `MD5`, `SHA-256`: clients that take the first challenge (SIPp, RFC 8760 §2.4
+    /// readers) then register with MD5, and a client that answers the SHA-256 challenge is
+    /// still verified with SHA-256.
     #[serde(default = "default_algorithms")]
     pub algorithms: Vec<DigestAlgorithm>,
+    /// `User-Agent` substrings (case-insensitive) of clients that give up when ANY
+    /// challenge in the 401 is not MD5 (libre/baresip 1.x: ENOSYS): they get the MD5
+    /// challenge alone, when `algorithms` holds MD5.
+    #[serde(default = "default_md5_only_user_agents")]
+    pub md5_only_user_agents: Vec<String>,
     /// Failed authentications of one seat from one source IP within `lockout_window_s`
     /// after which that pair gets slower answers (1 s, doubling up to `backoff_max_s`); at
     /// twice this number the pair gets no answer for `lockout_s`, unless the source holds
@@ -135,7 +144,10 @@ fn default_nonce_lifetime_s() -> u64 {
     300
 }
 fn default_algorithms() -> Vec<DigestAlgorithm> {
-    vec![DigestAlgorithm::Sha256, DigestAlgorithm::Md5]
+    vec![DigestAlgorithm::Md5, DigestAlgorithm::Sha256]
+}
+fn default_md5_only_user_agents() -> Vec<String> {
+    vec!["baresip".to_owned()]
 }
 fn default_lockout_failures() -> u32 {
     5
@@ -171,6 +183,7 @@ impl Default for RegistrarConfig {
             max_expires: default_max_expires(),
             nonce_lifetime_s: default_nonce_lifetime_s(),
             algorithms: default_algorithms(),
+            md5_only_user_agents: default_md5_only_user_agents(),
             lockout_failures: default_lockout_failures(),
             lockout_window_s: default_lockout_window_s(),
             lockout_s: default_lockout_s(),

@@ -37,8 +37,9 @@ fn empty_toml_is_all_defaults() {
     assert_eq!(cfg.sip.max_message_bytes, 65535);
     assert_eq!(
         cfg.registrar.algorithms,
-        [DigestAlgorithm::Sha256, DigestAlgorithm::Md5]
+        [DigestAlgorithm::Md5, DigestAlgorithm::Sha256]
     );
+    assert_eq!(cfg.registrar.md5_only_user_agents, ["baresip"]);
     assert_eq!(cfg.seats.len(), 4);
     assert_eq!(cfg.seats[3].name, "seat4");
     assert_eq!(cfg.api.listen.to_string(), "127.0.0.1:8112");

@@ -29,14 +29,6 @@ pub(crate) const READY_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long the gateway may take to exit after SIGTERM.
 pub(crate) const STOP_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Digest algorithms the Debian 12 peers can answer.
-///
-/// SIPp 3.6.1 reads only the first `WWW-Authenticate` header and computes MD5 only (a
-/// SHA-256 challenge first aborts it: "authentication must use MD5 or AKAv1-MD5"); baresip
-/// 1.0.0 (libre 1.1.0) gives up with ENOSYS as soon as ANY challenge in the 401 is not MD5.
-/// So the real-peer tests run the gateway with MD5 challenges only.
-pub(crate) const PEER_COMPAT_ENV: &[(&str, &str)] = &[("SIAGA__REGISTRAR__ALGORITHMS", "MD5")];
-
 /// The hint every missing-tool failure carries.
 const INSTALL_HINT: &str =
     "run `bash scripts/install-test-peers.sh` (installs sip-tester and baresip; needs root)";
@@ -152,9 +144,10 @@ pub(crate) struct Gateway {
 }
 
 impl Gateway {
-    /// Starts the gateway binary with the shipped `config/siaga.toml`, free SIP and API ports,
-    /// a store in a fresh temporary directory, [`PEER_COMPAT_ENV`] and then `env` (later
-    /// entries win), and waits until it answers OPTIONS over UDP with 200.
+    /// Starts the gateway binary with the shipped `config/siaga.toml` (its digest defaults
+    /// too: real peers register with no override), free SIP and API ports, a store in a
+    /// fresh temporary directory and `env`, and waits until it answers OPTIONS over UDP
+    /// with 200.
     pub(crate) fn start(env: &[(&str, &str)]) -> Gateway {
         Self::start_config(&crate_dir().join("config/siaga.toml"), env)
     }
@@ -210,7 +203,7 @@ impl Gateway {
             .stdin(Stdio::null())
             .stdout(fs::File::create(&log).expect("gateway log"))
             .stderr(fs::File::create(dir.path().join("siaga.stderr")).expect("gateway log"));
-        for (k, v) in PEER_COMPAT_ENV.iter().chain(env) {
+        for (k, v) in env {
             cmd.env(k, v);
         }
         let child = cmd.spawn().expect("start the siaga binary");

@@ -3,7 +3,8 @@
 
 Implements only the REGISTER contract the tests in tests/peers.rs rely on, over UDP:
 OPTIONS -> 200; REGISTER without credentials -> 401 with one WWW-Authenticate per algorithm
-(SIAGA__REGISTRAR__ALGORITHMS, default "SHA-256,MD5"); right digest (MD5 or SHA-256, qop=auth,
+(SIAGA__REGISTRAR__ALGORITHMS, default "MD5,SHA-256"; MD5 alone to a User-Agent containing
+"baresip", SIAGA__REGISTRAR__MD5_ONLY_USER_AGENTS); right digest (MD5 or SHA-256, qop=auth,
 uri= equal to the Request-URI) -> 200 listing the bindings with expires=; Expires: 0 removes the
 binding; wrong digest or unknown user -> 403; SIAGA__REGISTRAR__LOCKOUT_FAILURES failures within
 LOCKOUT_WINDOW_S from one IP -> 403 to every REGISTER from it for LOCKOUT_S.  Seats seat1..seat4,
@@ -17,7 +18,8 @@ import hashlib, os, re, secrets, signal, socket, sys, time
 
 env = os.environ.get
 host, port = env("SIAGA__SIP__LISTEN", "127.0.0.1:15060").rsplit(":", 1)
-algos = [a.strip() for a in env("SIAGA__REGISTRAR__ALGORITHMS", "SHA-256,MD5").split(",") if a.strip()]
+algos = [a.strip() for a in env("SIAGA__REGISTRAR__ALGORITHMS", "MD5,SHA-256").split(",") if a.strip()]
+md5_only = [u.strip().lower() for u in env("SIAGA__REGISTRAR__MD5_ONLY_USER_AGENTS", "baresip").split(",") if u.strip()]
 lock_n = int(env("SIAGA__REGISTRAR__LOCKOUT_FAILURES", "5"))
 lock_window = float(env("SIAGA__REGISTRAR__LOCKOUT_WINDOW_S", "60"))
 lock_s = float(env("SIAGA__REGISTRAR__LOCKOUT_S", "300"))
@@ -88,9 +90,13 @@ while True:
     auth = headers(msg, "Authorization")
     if not auth:
         nonce = secrets.token_hex(8)
+        ua = " ".join(headers(msg, "User-Agent")).lower()
+        offer = ["MD5"] if "MD5" in algos and any(u in ua for u in md5_only) else algos
+        if broken == "sha256_first":
+            offer = algos
         reply(msg, addr, 401, "Unauthorized",
               [f'WWW-Authenticate: Digest realm="{realm}", nonce="{nonce}", algorithm={a}, qop="auth"'
-               for a in algos])
+               for a in offer])
         continue
     user, ok = check_digest(msg, auth[0])
     ok = ok or broken == "accept_any"

@@ -15,7 +15,8 @@ pub enum Algorithm {
     /// `MD5`: legacy, still what many softphones send (RFC 7616 §3.3 keeps it for
     /// backward compatibility).
     Md5,
-    /// `SHA-256` (RFC 8760 §2.2), preferred.
+    /// `SHA-256` (RFC 8760 §2.2): stronger; offered after MD5 by default so that every
+    /// desk registers (see `config/siaga.toml`), verified whenever a client answers it.
     Sha256,
 }
 

@@ -230,7 +230,8 @@ impl Registrar {
         match outcome {
             Outcome::Challenge { stale } => {
                 let nonce = self.nonces.issue(now, source.ip());
-                for &algorithm in &self.settings.algorithms {
+                let user_agent = req.headers.get("User-Agent");
+                for algorithm in self.settings.challenge_algorithms(user_agent) {
                     let realm = &self.settings.realm;
                     let value = digest::challenge(realm, &nonce, &self.opaque, algorithm, stale);
                     headers.push("WWW-Authenticate", value);

@@ -33,8 +33,11 @@ pub struct RegistrarSettings {
     pub max_expires: Duration,
     /// How long a nonce is accepted before `stale=true`.
     pub nonce_lifetime: Duration,
-    /// Offered algorithms, preferred first (RFC 8760 §3).
+    /// Offered algorithms, one challenge each, in this order (RFC 8760 §2.4: clients take
+    /// the first they support).
     pub algorithms: Vec<Algorithm>,
+    /// Lower-case `User-Agent` substrings of clients that get the MD5 challenge alone.
+    pub md5_only_user_agents: Vec<String>,
     /// Password-guessing defence: per (account, source) back-off, account protection.
     pub guard: GuardSettings,
     /// Networks any seat may register from; empty: any.
@@ -56,7 +59,8 @@ impl Default for RegistrarSettings {
             default_expires: Duration::from_secs(3600),
             max_expires: Duration::from_secs(7200),
             nonce_lifetime: Duration::from_secs(300),
-            algorithms: vec![Algorithm::Sha256, Algorithm::Md5],
+            algorithms: vec![Algorithm::Md5, Algorithm::Sha256],
+            md5_only_user_agents: vec!["baresip".into()],
             guard: GuardSettings::default(),
             allow_from: Vec::new(),
             qualify_interval: Duration::from_secs(30),
@@ -85,6 +89,11 @@ impl RegistrarSettings {
                     DigestAlgorithm::Md5 => Algorithm::Md5,
                 })
                 .collect(),
+            md5_only_user_agents: r
+                .md5_only_user_agents
+                .iter()
+                .map(|s| s.to_ascii_lowercase())
+                .collect(),
             guard: GuardSettings {
                 threshold: r.lockout_failures,
                 window: r.lockout_window(),
@@ -105,6 +114,23 @@ impl RegistrarSettings {
                     allow_from: s.allow_from.clone(),
                 })
                 .collect(),
+        }
+    }
+
+    /// The algorithms to challenge a client with, in order: all of them, or MD5 alone
+    /// for a `User-Agent` on the MD5-only list (libre 1.x fails with ENOSYS on a 401 that
+    /// holds any non-MD5 challenge, whatever its position).
+    pub fn challenge_algorithms(&self, user_agent: Option<&str>) -> Vec<Algorithm> {
+        let md5_only = user_agent.is_some_and(|ua| {
+            let ua = ua.to_ascii_lowercase();
+            self.md5_only_user_agents
+                .iter()
+                .any(|s| !s.is_empty() && ua.contains(s.as_str()))
+        });
+        if md5_only && self.algorithms.contains(&Algorithm::Md5) {
+            vec![Algorithm::Md5]
+        } else {
+            self.algorithms.clone()
         }
     }
 

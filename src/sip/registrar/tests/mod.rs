@@ -162,7 +162,7 @@ fn challenge_then_sha256_and_md5() {
     assert_eq!(first.status, 401);
     let ch = challenges(&first);
     assert_eq!(ch.len(), 2);
-    assert_eq!((ch[0].0.as_str(), ch[1].0.as_str()), ("SHA-256", "MD5"));
+    assert_eq!((ch[0].0.as_str(), ch[1].0.as_str()), ("MD5", "SHA-256"));
     assert_eq!(ch[0].1, ch[1].1);
     let value = first.headers.get("WWW-Authenticate").unwrap();
     assert!(
@@ -185,6 +185,51 @@ fn challenge_then_sha256_and_md5() {
     let bound = reg.contacts_for(t0, "seat02");
     assert_eq!(bound[0].source, src());
     assert_eq!(bound[0].contact, "sip:seat02@192.0.2.11");
+}
+
+/// libre 1.x (baresip) gives up on a 401 holding any non-MD5 challenge: its User-Agent
+/// gets MD5 alone; other agents still get both, and SHA-256 still verifies for them.
+#[test]
+fn md5_only_user_agent_gets_md5_alone() {
+    let t0 = Instant::now();
+    let mut reg = Registrar::new(settings());
+    let mut req = register("seat01", "c1", 1, &["<sip:seat01@192.0.2.10>"]);
+    req.headers
+        .push("User-Agent", "baresip v1.0.0 (x86_64/linux)");
+    let ch = challenges(&answer(&mut reg, t0, src(), &req));
+    let algs: Vec<&str> = ch.iter().map(|c| c.0.as_str()).collect();
+    assert_eq!(algs, ["MD5"]);
+    assert_eq!(
+        login(&mut reg, t0, &req, "s3cret-01", Algorithm::Md5).status,
+        200
+    );
+
+    let mut other = register("seat02", "c2", 1, &["<sip:seat02@192.0.2.11>"]);
+    other
+        .headers
+        .push("User-Agent", "Linphone/5.2 (belle-sip/5.2)");
+    let ch = challenges(&answer(&mut reg, t0, src(), &other));
+    let algs: Vec<&str> = ch.iter().map(|c| c.0.as_str()).collect();
+    assert_eq!(algs, ["MD5", "SHA-256"]);
+    assert_eq!(
+        login(&mut reg, t0, &other, "pw-02", Algorithm::Sha256).status,
+        200
+    );
+}
+
+/// With SHA-256 alone configured the MD5-only list cannot add MD5 back.
+#[test]
+fn md5_only_list_never_adds_md5() {
+    let s = RegistrarSettings {
+        algorithms: vec![Algorithm::Sha256],
+        ..settings()
+    };
+    let algs = s.challenge_algorithms(Some("BareSIP v1.0.0"));
+    assert_eq!(algs, [Algorithm::Sha256]);
+    assert_eq!(
+        settings().challenge_algorithms(None),
+        [Algorithm::Md5, Algorithm::Sha256]
+    );
 }
 
 #[test]
