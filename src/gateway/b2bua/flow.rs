@@ -64,6 +64,7 @@ impl Calls {
         peer: Peer,
     ) {
         let seat = target.name().to_string();
+        let location = self.location_header(ctx.now, id);
         let settings = &self.settings;
         let Some(call) = self.calls.get_mut(id) else {
             return;
@@ -87,6 +88,7 @@ impl Calls {
             settings.local,
             &settings.user_agent,
             offer,
+            location,
         );
         let dialog = Dialog::as_uac(&invite, peer);
         let Some(key) = ctx.send_request(peer, invite.clone()) else {
