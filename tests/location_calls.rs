@@ -157,8 +157,11 @@ fn post_els(api: SocketAddr) -> u16 {
     answer.get(9..12).and_then(|c| c.parse().ok()).unwrap_or(0)
 }
 
-/// (seat, state, kecamatan, location_source) of every call, oldest first.
-fn located(gw: &Gateway) -> Vec<(Option<String>, String, Option<String>, Option<String>)> {
+/// (seat, state, kecamatan, location_source) of a call.
+type Row = (Option<String>, String, Option<String>, Option<String>);
+
+/// Every call's [`Row`], oldest first.
+fn located(gw: &Gateway) -> Vec<Row> {
     let db = rusqlite::Connection::open(gw.dir().join("siaga.sqlite")).unwrap();
     let mut stmt = db
         .prepare("SELECT seat, state, kecamatan, location_source FROM calls ORDER BY received_at")
@@ -170,7 +173,7 @@ fn located(gw: &Gateway) -> Vec<(Option<String>, String, Option<String>, Option<
 }
 
 /// The records once `n` calls have ended (the writer commits shortly after the BYE).
-fn ended(gw: &Gateway, n: usize) -> Vec<(Option<String>, String, Option<String>, Option<String>)> {
+fn ended(gw: &Gateway, n: usize) -> Vec<Row> {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let rows = located(gw);

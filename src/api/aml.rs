@@ -50,7 +50,7 @@ impl AmlIntake {
 
 /// `POST /aml`.
 pub async fn els(State(state): State<ApiState>, headers: HeaderMap, body: Bytes) -> Response {
-    take(&state, &headers, &body, "els", |b| intake::els_location(b)).await
+    take(&state, &headers, &body, "els", intake::els_location).await
 }
 
 /// `POST /aml/sms`.

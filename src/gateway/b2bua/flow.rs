@@ -80,7 +80,7 @@ impl Calls {
             negotiated.dtmf_payload_type,
             &mut origin,
         );
-        let invite = legs::seat_invite(
+        let mut invite = legs::seat_invite(
             call,
             uri,
             aor,
@@ -88,8 +88,13 @@ impl Calls {
             settings.local,
             &settings.user_agent,
             offer,
-            location,
         );
+        // Where the caller is, when a location arrived before the seat rang (issue 13).
+        if let Some(location) = location {
+            invite
+                .headers
+                .push(crate::location::X_SIAGA_LOCATION, location);
+        }
         let dialog = Dialog::as_uac(&invite, peer);
         let Some(key) = ctx.send_request(peer, invite.clone()) else {
             if let Some(acd_seat) = target.acd_seat() {

@@ -18,7 +18,6 @@ pub(crate) fn seat_invite(
     local: SocketAddr,
     user_agent: &str,
     sdp: Vec<u8>,
-    location: Option<String>,
 ) -> Request {
     let mut invite = Request::new(Method::Invite, target_uri.to_string());
     let h = &mut invite.headers;
@@ -37,10 +36,6 @@ pub(crate) fn seat_invite(
         h.push("X-Siaga-Risk", risk.risk_header());
         h.push("X-Siaga-Class", risk.class_header());
         h.push("X-Siaga-Reasons", risk.reasons_header());
-    }
-    // Where the caller is, when a location arrived before the seat rang (issue 13).
-    if let Some(location) = location {
-        h.push(crate::location::X_SIAGA_LOCATION, location);
     }
     h.push("Content-Type", "application/sdp");
     invite.body = sdp;
