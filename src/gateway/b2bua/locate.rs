@@ -188,3 +188,35 @@ pub(super) fn sdp_offer(invite: &Request) -> Vec<u8> {
         .map(|p| p.body.to_vec())
         .unwrap_or_else(|| invite.body.clone())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sip::message::Method;
+
+    #[test]
+    fn the_sdp_part_of_a_multipart_invite_is_the_offer() {
+        let body = std::fs::read(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("fixtures/geoloc/circle-kejaksan.body"),
+        )
+        .expect("fixture");
+        let mut invite = Request::new(Method::Invite, "sip:112@gw");
+        invite
+            .headers
+            .push("Content-Type", "multipart/mixed; boundary=siaga1");
+        invite.body = body;
+        let offer = sdp_offer(&invite);
+        assert!(
+            offer.starts_with(b"v=0"),
+            "{}",
+            String::from_utf8_lossy(&offer)
+        );
+        assert!(!offer.windows(8).any(|w| w == b"presence"));
+
+        invite.headers.0.clear();
+        invite.headers.push("Content-Type", "application/sdp");
+        invite.body = b"v=0\r\n".to_vec();
+        assert_eq!(sdp_offer(&invite), b"v=0\r\n");
+    }
+}
