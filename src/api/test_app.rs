@@ -115,7 +115,12 @@ pub(super) fn app() -> App {
         .unwrap()
         .with_clock(Arc::new(move || {
             Timestamp::from_ms(clock_now.load(Ordering::SeqCst))
-        }));
+        }))
+        // `/metrics` is routed (its gateway stopped: the endpoint counters are left out).
+        .with_metrics(
+            Arc::new(crate::metrics::GatewayMetrics::default()),
+            crate::gateway::Handle::channel().0,
+        );
     App {
         router: router(state.clone()),
         state,
