@@ -112,3 +112,43 @@ async fn always_200_and_only_authenticated_parsed_locations_reach_the_gateway() 
     assert_eq!(got[1].imei.as_deref(), Some("353456789012348"));
     assert_eq!(got.len(), 2);
 }
+
+#[tokio::test]
+async fn hmac_signed_posts_are_taken_and_unsigned_ones_discarded() {
+    let secret = "hmac-secret-0123456789abcdef";
+    let s = state(&format!(
+        "[location]\naml_enabled = true\naml_auth = \"hmac\"\naml_hmac_secret = \"{secret}\"\n"
+    ));
+    let (handle, mut inbox) = Handle::channel();
+    let s = s.with_gateway(handle);
+    let taken = tokio::spawn(async move {
+        let mut n = 0;
+        while let Some(cmd) = inbox.commands.recv().await {
+            if let Command::Location { reply, .. } = cmd {
+                n += 1;
+                let _ = reply.send(());
+            }
+        }
+        n
+    });
+    let signed = |sig: &str| {
+        Request::post("/aml")
+            .header("Host", "localhost")
+            .header("X-Siaga-Signature", sig)
+            .body(Body::from(ELS))
+            .expect("request")
+    };
+    let good = crate::location::intake::sign(secret, ELS.as_bytes());
+    let bad = crate::location::intake::sign("another-secret-0123456789", ELS.as_bytes());
+    for (sig, want) in [(good.as_str(), 1), (bad.as_str(), 1), ("sha256=00", 1)] {
+        let answer = router(s.clone())
+            .oneshot(signed(sig))
+            .await
+            .expect("answer");
+        assert_eq!(answer.status(), StatusCode::OK);
+        assert_eq!(s.aml.accepted.load(Ordering::Relaxed), want, "{sig}");
+    }
+    assert_eq!(s.aml.discarded.load(Ordering::Relaxed), 2);
+    drop(s);
+    assert_eq!(taken.await.expect("driver"), 1);
+}
