@@ -149,6 +149,7 @@ pub fn endpoint(
             domain: config.sip.domain.clone(),
             overflow: overflow.clone(),
             screening: screening.clone(),
+            location: config.location.window(),
         },
         acd: AcdSettings {
             ring_timeout: routing.ring_timeout(),

@@ -76,6 +76,7 @@ impl Sim {
                 domain: "siaga.local".into(),
                 overflow: overflow.map(|addr| (format!("sip:112@{addr}"), peer(addr))),
                 screening: screening.clone(),
+                location: siaga::config::LocationConfig::default().window(),
             },
             acd: AcdSettings {
                 ring_timeout: Duration::from_secs(15),

@@ -54,6 +54,7 @@ pub fn call_settings() -> CallSettings {
         domain: "siaga.local".into(),
         overflow: None,
         screening: None,
+        location: siaga::config::LocationConfig::default().window(),
     }
 }
 

@@ -43,6 +43,9 @@ pub const ROUTES: &[(Method, &str, Access)] = &[
     (Method::GET, "/metrics", Access::Public),
     (Method::GET, "/ready", Access::Public),
     (Method::POST, "/api/login", Access::Public),
+    // AML senders are carriers' and Google's systems: their own key or HMAC (`[location]`)
+    (Method::POST, "/aml", Access::Public),
+    (Method::POST, "/aml/sms", Access::Public),
     (Method::POST, "/api/logout", Access::Roles(ANY)),
     (Method::GET, "/api/me", Access::Roles(ANY)),
     (Method::GET, "/api/seats", Access::Roles(ANY)),

@@ -24,6 +24,8 @@
 //! | `GET /api/analytics/summary[.csv]?since&until&by` | supervisor, analyst, admin | 200 JSON or CSV |
 //! | `GET /api/categories` | any | 200 `{categories}` |
 //! | `PUT /api/accounts/{name}` | admin | 200; body `{role, seat?, password?}`; revokes the account's tokens |
+//! | `POST /aml` | public (own auth, `[location]`) | 200 always (ELS HTTPS form; discarded ones logged, counted); 404 when `aml_enabled = false` ([`aml`]) |
+//! | `POST /aml/sms` | public (own auth, `[location]`) | 200 always (raw AML SMS text, sender in `X-Siaga-Sms-From`); 404 when disabled |
 //!
 //! **Every `/api` route but login needs a token, reads included**: the queue shows emergency
 //! callers' numbers. Errors are JSON `{"error", "field"?}` ([`ApiError`]): 400 bad input
@@ -38,6 +40,9 @@
 //! The HTTP layer sees routing only through [`RoutingControl`]; it never touches calls.
 //! Connections are served by [`listener`] (caps, idle and request timeouts).
 pub mod accounts;
+pub mod aml;
+#[cfg(test)]
+mod aml_tests;
 mod analytics;
 pub mod auth;
 mod backoff;
@@ -176,6 +181,10 @@ pub struct ApiState {
     clock: Clock,
     /// What screening heard, kept per call (issue 8).
     screening_audio: crate::screening::audio::AudioStore,
+    /// AML intake (`POST /aml`, `/aml/sms`).
+    aml: Arc<aml::AmlIntake>,
+    /// Where AML locations go (the running gateway; `None` in HTTP-only tests).
+    gateway: Option<crate::gateway::Handle>,
 }
 
 impl ApiState {
@@ -211,6 +220,8 @@ impl ApiState {
             stats: None,
             clock: Arc::new(Timestamp::now),
             screening_audio: config.screening.audio_store(),
+            aml: Arc::new(aml::AmlIntake::new(&config.location)),
+            gateway: None,
         })
     }
 
@@ -234,6 +245,12 @@ impl ApiState {
     ) -> ApiState {
         self.metrics = metrics;
         self.stats = Some(gateway);
+        self
+    }
+
+    /// Hands AML locations to `gateway`.
+    pub fn with_gateway(mut self, gateway: crate::gateway::Handle) -> ApiState {
+        self.gateway = Some(gateway);
         self
     }
 
@@ -278,7 +295,8 @@ pub async fn start(
     let listener = TcpListener::bind(config.api.listen).await?;
     let state = ApiState::new(config, Arc::new(gateway.clone()), store)?
         .with_readiness(readiness)
-        .with_metrics(metrics, gateway);
+        .with_metrics(metrics, gateway.clone())
+        .with_gateway(gateway);
     let app = router(state);
     let limits = listener::Limits::from_config(&config.api);
     Ok(tokio::spawn(async move {
@@ -313,6 +331,8 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/analytics/summary.csv", get(analytics::summary_csv))
         .route("/api/categories", get(analytics::categories))
         .route("/api/accounts/{name}", put(login::put_account))
+        .route("/aml", post(aml::els))
+        .route("/aml/sms", post(aml::sms))
         .fallback(|| async { ApiError::NotFound })
         .layer(middleware::from_fn_with_state(
             state.clone(),

@@ -94,6 +94,9 @@ pub(super) fn app() -> App {
     config.accounts.token_ttl_s = 3600;
     let audio_dir = tempfile::tempdir().unwrap();
     config.screening.audio_dir = audio_dir.path().to_path_buf();
+    // AML intake on, so its public routes answer (their own key; see `aml_tests`).
+    config.location.aml_enabled = true;
+    config.location.aml_api_key = Secret::new("aml-key-0123456789abcdef");
     config.api.keys = vec![
         ApiKey {
             name: "wallboard".into(),
@@ -112,7 +115,12 @@ pub(super) fn app() -> App {
         .unwrap()
         .with_clock(Arc::new(move || {
             Timestamp::from_ms(clock_now.load(Ordering::SeqCst))
-        }));
+        }))
+        // `/metrics` is routed (its gateway stopped: the endpoint counters are left out).
+        .with_metrics(
+            Arc::new(crate::metrics::GatewayMetrics::default()),
+            crate::gateway::Handle::channel().0,
+        );
     App {
         router: router(state.clone()),
         state,

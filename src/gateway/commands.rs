@@ -48,8 +48,13 @@ pub fn answer(endpoint: &mut Endpoint, now: Instant, command: Command) {
                     untrusted_invites: s.untrusted_invites,
                     transactions: endpoint.transactions(),
                     calls: endpoint.calls().len(),
+                    location: endpoint.calls().location_stats(),
                 },
             );
+        }
+        Command::Location { location, reply } => {
+            endpoint.handle_location(now, location);
+            send(reply, ());
         }
         Command::Originate { to, reply } => {
             debug!(%to, "originate refused: no outbound trunk");

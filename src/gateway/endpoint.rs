@@ -332,6 +332,12 @@ impl Endpoint {
         self.process_events(now);
     }
 
+    /// A location from intake (AML) for the matcher; a primary attach is recorded.
+    pub fn handle_location(&mut self, now: Instant, location: crate::location::Location) {
+        self.calls.on_location(now, location);
+        self.process_events(now);
+    }
+
     /// The B2BUA (call states for the driver and the API).
     pub fn calls(&self) -> &Calls {
         &self.calls

@@ -91,6 +91,7 @@ impl RecordWriter {
             Record::Ringing { seat } => CallUpdate::Ringing { at, seat },
             Record::Answered { seat } => CallUpdate::Answered { at, seat },
             Record::Ended { reason, by } => CallUpdate::Ended { at, reason, by },
+            Record::Located { update } => update,
         };
         self.update(call, update);
     }

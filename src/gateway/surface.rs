@@ -81,6 +81,14 @@ pub enum Command {
         /// The new call's id.
         reply: oneshot::Sender<Result<String, CommandError>>,
     },
+    /// A location from intake (AML over HTTPS or SMS) for the matcher; answered once the
+    /// matcher has taken it (attached, kept waiting, or counted as unmatchable).
+    Location {
+        /// The parsed location.
+        location: crate::location::Location,
+        /// Taken.
+        reply: oneshot::Sender<()>,
+    },
 }
 
 /// A live call as the API sees it.
@@ -115,6 +123,8 @@ pub struct GatewayStats {
     pub transactions: usize,
     /// Live calls.
     pub calls: usize,
+    /// Location counters (PIDF-LO read / malformed, AML taken, attached).
+    pub location: super::b2bua::LocationStats,
 }
 
 /// Something that happened in the gateway, in the order it happened.
@@ -174,6 +184,15 @@ pub enum Event {
         /// Who ended it.
         by: Party,
     },
+    /// A location became the call's primary one (AML, PIDF-LO).
+    CallLocated {
+        /// siaga's call id.
+        call: String,
+        /// Kecamatan, or "outside Kota Cirebon".
+        kecamatan: Option<String>,
+        /// Kelurahan, when inside one.
+        kelurahan: Option<String>,
+    },
     /// A seat's state, registration or pause changed.
     SeatChanged {
         /// The seat now.
@@ -218,6 +237,21 @@ impl Event {
             Record::Ringing { seat } => Event::SeatRinging { call, seat },
             Record::Answered { seat } => Event::CallAnswered { call, seat },
             Record::Ended { reason, by } => Event::CallEnded { call, reason, by },
+            Record::Located { update } => {
+                let (kecamatan, kelurahan) = match update {
+                    crate::store::CallUpdate::Located {
+                        kecamatan,
+                        kelurahan,
+                        ..
+                    } => (kecamatan, kelurahan),
+                    _ => (None, None),
+                };
+                Event::CallLocated {
+                    call,
+                    kecamatan,
+                    kelurahan,
+                }
+            }
         }
     }
 }
@@ -282,6 +316,16 @@ impl Handle {
     /// Every event from now on.
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
         self.events.subscribe()
+    }
+
+    /// Hands a location to the matcher (AML intake).
+    ///
+    /// # Errors
+    ///
+    /// [`CommandError::Stopped`], [`CommandError::Timeout`].
+    pub async fn locate(&self, location: crate::location::Location) -> Result<(), CommandError> {
+        self.ask(|reply| Command::Location { location, reply })
+            .await
     }
 
     /// Sends a command built around a reply channel and waits for the answer.

@@ -107,6 +107,8 @@ impl GatewayMetrics {
                 }
             }
             Event::SeatRinging { .. } => self.seat_rings.inc(),
+            // Location counters are the gateway's own (`Command::Stats`).
+            Event::CallLocated { .. } => {}
             Event::CallAnswered { call, .. } => {
                 if let Some((received, queued)) = state.calls.get(call) {
                     self.answer_seconds

@@ -253,18 +253,20 @@ fn check_require(request: &Request) -> Result<(), Fault> {
     Err(fault)
 }
 
-/// §8.2.3: an INVITE body must be SDP we can read; the Accept list must allow SDP back.
+/// §8.2.3: an INVITE body must be SDP we can read, or a `multipart/mixed` body (RFC 5621)
+/// carrying SDP and a PIDF-LO (RFC 6442 §3.1: SIP Geolocation by value; an emergency call
+/// is never refused for its location data, and the B2BUA finds the SDP part or answers 488);
+/// the Accept list must allow SDP back.
 fn check_content(request: &Request) -> Result<(), Fault> {
     if request.method != Method::Invite {
         return Ok(());
     }
-    let is_sdp = |t: &str| {
-        let media = t.split(';').next().unwrap_or_default().trim();
-        media.eq_ignore_ascii_case("application/sdp")
-    };
+    let media_of = |t: &str| t.split(';').next().unwrap_or_default().trim().to_string();
+    let is_sdp = |t: &str| media_of(t).eq_ignore_ascii_case("application/sdp");
     if !request.body.is_empty() {
         let content_type = request.headers.get("Content-Type").unwrap_or_default();
-        if !is_sdp(content_type) {
+        let multipart = media_of(content_type).eq_ignore_ascii_case("multipart/mixed");
+        if !is_sdp(content_type) && !multipart {
             let mut fault = Fault::new(415, "Unsupported Media Type");
             fault.extra.push(("Accept", "application/sdp".into()));
             return Err(fault);

@@ -159,6 +159,7 @@ impl Calls {
         self.media.push_back(MediaCommand::Close {
             call: id.to_string(),
         });
+        self.locate_ended(ctx.now, id);
         self.records
             .push_back((id.to_string(), Record::Ended { reason, by }));
     }

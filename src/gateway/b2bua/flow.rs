@@ -64,6 +64,7 @@ impl Calls {
         peer: Peer,
     ) {
         let seat = target.name().to_string();
+        let location = self.location_header(ctx.now, id);
         let settings = &self.settings;
         let Some(call) = self.calls.get_mut(id) else {
             return;
@@ -79,7 +80,7 @@ impl Calls {
             negotiated.dtmf_payload_type,
             &mut origin,
         );
-        let invite = legs::seat_invite(
+        let mut invite = legs::seat_invite(
             call,
             uri,
             aor,
@@ -88,6 +89,12 @@ impl Calls {
             &settings.user_agent,
             offer,
         );
+        // Where the caller is, when a location arrived before the seat rang (issue 13).
+        if let Some(location) = location {
+            invite
+                .headers
+                .push(crate::location::X_SIAGA_LOCATION, location);
+        }
         let dialog = Dialog::as_uac(&invite, peer);
         let Some(key) = ctx.send_request(peer, invite.clone()) else {
             if let Some(acd_seat) = target.acd_seat() {

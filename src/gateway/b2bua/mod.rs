@@ -5,9 +5,11 @@
 mod call;
 mod caller;
 mod legs;
+mod locate;
 pub mod media_cmd;
 
 pub use call::CallState;
+pub use locate::LocationStats;
 pub use media_cmd::{MediaCommand, MediaEvent, Prompt};
 pub use screen::{HistoryRequest, ScreeningSetup};
 
@@ -47,6 +49,8 @@ pub struct CallSettings {
     pub overflow: Option<(String, Peer)>,
     /// Screening of callers (`None`: calls are queued unscreened at once).
     pub screening: Option<ScreeningSetup>,
+    /// How locations are matched to calls (`[location]`).
+    pub location: crate::location::MatchWindow,
 }
 
 /// Everything the B2BUA touches while handling one input.
@@ -108,6 +112,11 @@ pub struct Calls {
     history_requests: VecDeque<HistoryRequest>,
     /// Call-record updates, in order, for the store writer.
     records: VecDeque<(String, Record)>,
+    /// Matches AML / PIDF-LO locations to calls (`None` when the city's places did not load).
+    locator: Option<crate::location::Matcher>,
+    /// Monotonic ↔ wall clock anchor for the matcher.
+    clock: (Instant, crate::store::Timestamp),
+    location_stats: LocationStats,
 }
 
 /// A call-record update from the B2BUA; the driver stamps it with the wall clock and hands
@@ -148,6 +157,11 @@ pub enum Record {
         /// Seat name.
         seat: String,
     },
+    /// A location became the call's primary one (AML, PIDF-LO).
+    Located {
+        /// The store update (`CallUpdate::Located`).
+        update: crate::store::CallUpdate,
+    },
     /// The call is over.
     Ended {
         /// Why.
@@ -160,7 +174,17 @@ pub enum Record {
 impl Calls {
     /// No calls yet.
     pub fn new(settings: CallSettings) -> Calls {
+        let locator = match crate::location::Places::cirebon() {
+            Ok(places) => Some(crate::location::Matcher::new(settings.location, places)),
+            Err(err) => {
+                warn!(%err, "city boundaries not loaded: locations are not matched to calls");
+                None
+            }
+        };
         Calls {
+            locator,
+            clock: (Instant::now(), crate::store::Timestamp::now()),
+            location_stats: LocationStats::default(),
             settings,
             calls: HashMap::new(),
             by_call_id: HashMap::new(),
@@ -242,7 +266,8 @@ impl Calls {
         let tag = random_token();
         // §13.3.1: without an SDP offer we would have to offer in the 200; trunks carrying
         // 112 always offer, so a missing or unusable offer is refused with 488.
-        let offer = SessionDescription::parse(&invite.body);
+        let sdp_offer = locate::sdp_offer(&invite);
+        let offer = SessionDescription::parse(&sdp_offer);
         let usable = offer.as_ref().is_ok_and(|o| {
             sdp::answer(
                 o,
@@ -284,7 +309,7 @@ impl Calls {
             id: id.clone(),
             state: CallState::Opening,
             trunk: TrunkLeg {
-                offer: invite.body.clone(),
+                offer: sdp_offer,
                 invite,
                 key,
                 peer: from,
@@ -306,7 +331,9 @@ impl Calls {
             display_name: caller.display_name,
         };
         self.records.push_back((id.clone(), received_record(&call)));
+        let number = call.caller_id.number().map(str::to_string);
         self.calls.insert(id.clone(), call);
+        self.locate_started(ctx.now, &id, number.as_deref());
         self.media.push_back(MediaCommand::Open { call: id });
     }
 

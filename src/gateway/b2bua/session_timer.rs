@@ -49,15 +49,20 @@ impl Calls {
     /// The earliest session deadline, or the next look at a screening call.
     pub fn poll_timeout(&self) -> Option<Instant> {
         let sessions = self.calls.values().filter_map(|c| c.session_deadline).min();
-        [sessions, self.screening_timeout()]
-            .into_iter()
-            .flatten()
-            .min()
+        [
+            sessions,
+            self.screening_timeout(),
+            self.locate_poll_timeout(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// Runs screening and ends calls whose session was not refreshed in time.
     pub fn handle_timeout(&mut self, ctx: &mut Ctx<'_>) {
         self.screening_tick(ctx);
+        self.locate_timeout(ctx.now);
         let expired: Vec<String> = self
             .calls
             .values()
