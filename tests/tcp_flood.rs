@@ -129,10 +129,13 @@ fn idle_tcp_flood_at_1024_open_files_leaves_112_working_and_is_closed_within_35_
 
     // 1,100 idle connections, 50 from each of 22 loopback addresses.
     let opened = Instant::now();
-    let mut conns: Vec<(TcpStream, Option<Duration>)> = (0..IDLE)
+    // Each connection's close is timed from its own opening: on a loaded machine opening
+    // 1,100 takes seconds, and the rule is per connection.
+    let mut conns: Vec<(TcpStream, Instant, Option<Duration>)> = (0..IDLE)
         .map(|i| {
             let source = format!("127.0.3.{}", 1 + i % SOURCES);
-            (idle_connection(&source, gw.sip), None)
+            let at = Instant::now();
+            (idle_connection(&source, gw.sip), at, None)
         })
         .collect();
     let open_time = opened.elapsed();
@@ -165,13 +168,13 @@ fn idle_tcp_flood_at_1024_open_files_leaves_112_working_and_is_closed_within_35_
 
     // Watch every idle connection for its close, for at most 40 s after opening.
     let mut buf = [0u8; 64];
-    while opened.elapsed() < Duration::from_secs(40) && conns.iter().any(|c| c.1.is_none()) {
-        for (stream, closed) in conns.iter_mut().filter(|c| c.1.is_none()) {
+    while opened.elapsed() < Duration::from_secs(45) && conns.iter().any(|c| c.2.is_none()) {
+        for (stream, at, closed) in conns.iter_mut().filter(|c| c.2.is_none()) {
             match stream.read(&mut buf) {
-                Ok(0) => *closed = Some(opened.elapsed()),
+                Ok(0) => *closed = Some(at.elapsed()),
                 Ok(_) => {}
                 Err(e) if e.kind() == ErrorKind::WouldBlock => {}
-                Err(_) => *closed = Some(opened.elapsed()),
+                Err(_) => *closed = Some(at.elapsed()),
             }
         }
         std::thread::sleep(Duration::from_millis(200));
@@ -181,21 +184,23 @@ fn idle_tcp_flood_at_1024_open_files_leaves_112_working_and_is_closed_within_35_
     let (seat_code, seat_out) = seat.wait(Duration::from_secs(10));
     assert_eq!(seat_code, Some(0), "the seat took the call\n{seat_out}");
 
-    let closed: Vec<Duration> = conns.iter().filter_map(|c| c.1).collect();
+    let closed: Vec<Duration> = conns.iter().filter_map(|c| c.2).collect();
+    // Over the cap: closed before anything is read, i.e. long before the 30 s first-message
+    // deadline that closes the admitted ones (the watch loop may see it seconds late).
     let at_once = closed
         .iter()
-        .filter(|d| **d < Duration::from_secs(5))
+        .filter(|d| **d < Duration::from_secs(20))
         .count();
     let latest = closed.iter().max().copied().unwrap_or_default();
     eprintln!(
         "{IDLE} idle connections opened in {open_time:?}; call started at {call_started:?}; \
-         {} closed, {at_once} at once (over the cap), the last after {latest:?}",
+         {} closed, {at_once} at once (over the cap), the last {latest:?} after its opening",
         closed.len()
     );
     assert_eq!(closed.len(), IDLE, "every idle connection is closed");
     assert!(
         latest <= Duration::from_secs(35),
-        "last closed after {latest:?}"
+        "a connection closed {latest:?} after its opening"
     );
     assert!(
         at_once > 0 && at_once < IDLE,
