@@ -37,9 +37,16 @@ const INSTALL_HINT: &str =
 pub(crate) fn free_port() -> u16 {
     static GIVEN: OnceLock<Mutex<HashSet<u16>>> = OnceLock::new();
     let given = GIVEN.get_or_init(|| Mutex::new(HashSet::new()));
-    for _ in 0..200 {
+    for _ in 0..1000 {
         let udp = UdpSocket::bind((LOOPBACK, 0)).expect("bind an ephemeral UDP port on 127.0.0.1");
         let port = udp.local_addr().expect("local address").port();
+        // Not in the gateway's default RTP range (media.rtp_port_min..=max, 30000..=39999,
+        // inside Linux's ephemeral range): gateways of tests running at the same time take
+        // their RTP ports there, and SIPp exits at start when its media port (or the one two
+        // above it) was taken in between.
+        if (29_990..40_010).contains(&port) {
+            continue;
+        }
         if TcpListener::bind((LOOPBACK, port)).is_err() {
             continue;
         }
@@ -47,7 +54,7 @@ pub(crate) fn free_port() -> u16 {
             return port;
         }
     }
-    panic!("no port free for both UDP and TCP on 127.0.0.1 after 200 tries");
+    panic!("no port free for both UDP and TCP on 127.0.0.1 after 1000 tries");
 }
 
 /// The full path of `tool` in `PATH`, or a failure that says how to install it.
