@@ -5,47 +5,17 @@
 
 mod common;
 
-use common::{crate_dir, free_port, require_tool, Baresip, Gateway};
+use common::{crate_dir, free_port, require_tool, Baresip, Gateway, Sipp};
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// Routing tests look at the queue and seats without the screening step in front.
 const NO_SCREENING: (&str, &str) = ("SIAGA__SCREENING__ENABLED", "false");
 
-/// A SIPp process started in its own temporary folder, where `fixtures` links to the
-/// crate's (scenarios name `fixtures/audio/*.pcap` relative to the folder SIPp runs in), so
-/// every file SIPp writes (error logs, statistics) stays out of the repository.
-struct Sipp {
-    child: Child,
-    out: PathBuf,
-    _dir: tempfile::TempDir,
-}
-
+/// The SIPp roles these tests start (the process itself is `common::Sipp`).
 impl Sipp {
-    fn spawn(args: &[String]) -> Sipp {
-        let dir = tempfile::tempdir().unwrap();
-        std::os::unix::fs::symlink(crate_dir().join("fixtures"), dir.path().join("fixtures"))
-            .expect("link fixtures into the SIPp folder");
-        let out = dir.path().join("sipp.out");
-        let child = Command::new(require_tool("sipp"))
-            .args(args)
-            .args(["-nostdin", "-trace_err", "-error_file"])
-            .arg(dir.path().join("errors.log"))
-            .current_dir(dir.path())
-            .stdin(Stdio::null())
-            .stdout(fs::File::create(&out).unwrap())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start sipp");
-        Sipp {
-            child,
-            out,
-            _dir: dir,
-        }
-    }
-
     /// A seat UAS on `port` running `scenario` for `calls` calls.
     fn seat(scenario: &str, port: u16, calls: u32) -> Sipp {
         let args = format!(
@@ -62,38 +32,7 @@ impl Sipp {
             free_port(),
             free_port()
         );
-        Sipp::spawn(
-            &args
-                .split_whitespace()
-                .map(String::from)
-                .collect::<Vec<_>>(),
-        )
-    }
-
-    /// Waits for the exit code (bounded), returns it with SIPp's output.
-    fn wait(mut self, limit: Duration) -> (Option<i32>, String) {
-        let deadline = Instant::now() + limit;
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return (
-                    status.code(),
-                    fs::read_to_string(&self.out).unwrap_or_default(),
-                );
-            }
-            if Instant::now() > deadline {
-                let _ = self.child.kill();
-                let _ = self.child.wait();
-                return (None, fs::read_to_string(&self.out).unwrap_or_default());
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Sipp {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        Sipp::spawn_line(&args)
     }
 }
 

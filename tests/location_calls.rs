@@ -5,12 +5,11 @@
 
 mod common;
 
-use common::{crate_dir, free_port, require_tool, Gateway};
+use common::{crate_dir, free_port, Gateway, Sipp};
 use std::fs;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 const AML_KEY: &str = "aml-test-key-0123456789abcdef";
@@ -18,36 +17,8 @@ const AML_KEY: &str = "aml-test-key-0123456789abcdef";
 const KEJAKSAN: &str = "-6.71251 108.55822";
 const CALLER: &str = "081234567890";
 
-struct Sipp {
-    child: Child,
-    out: PathBuf,
-    _dir: tempfile::TempDir,
-}
-
+/// The SIPp roles these tests start (the process itself is `common::Sipp`).
 impl Sipp {
-    /// SIPp in its own temporary folder (where `fixtures` links to the crate's).
-    fn spawn(args: &[String]) -> Sipp {
-        let dir = tempfile::tempdir().unwrap();
-        std::os::unix::fs::symlink(crate_dir().join("fixtures"), dir.path().join("fixtures"))
-            .expect("link fixtures");
-        let out = dir.path().join("sipp.out");
-        let child = Command::new(require_tool("sipp"))
-            .args(args)
-            .args(["-nostdin", "-trace_err", "-error_file"])
-            .arg(dir.path().join("errors.log"))
-            .current_dir(dir.path())
-            .stdin(Stdio::null())
-            .stdout(fs::File::create(&out).unwrap())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start sipp");
-        Sipp {
-            child,
-            out,
-            _dir: dir,
-        }
-    }
-
     fn seat(scenario: &str, port: u16, keys: &[(&str, &str)]) -> Sipp {
         let mut args: Vec<String> = format!(
             "-sf fixtures/sipp/{scenario} -i 127.0.0.1 -p {port} -mi 127.0.0.1 -mp {} -rtp_echo -m 1 -timeout 60s",
@@ -71,32 +42,6 @@ impl Sipp {
         .collect();
         push_keys(&mut args, keys);
         Sipp::spawn(&args)
-    }
-
-    fn wait(mut self, limit: Duration) -> (Option<i32>, String) {
-        let deadline = Instant::now() + limit;
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                let mut out = fs::read_to_string(&self.out).unwrap_or_default();
-                out.push_str(
-                    &fs::read_to_string(self._dir.path().join("errors.log")).unwrap_or_default(),
-                );
-                return (status.code(), out);
-            }
-            if Instant::now() > deadline {
-                let _ = self.child.kill();
-                let _ = self.child.wait();
-                return (None, fs::read_to_string(&self.out).unwrap_or_default());
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Sipp {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

@@ -6,13 +6,12 @@
 
 mod common;
 
-use common::{crate_dir, free_port, require_tool, Gateway};
+use common::{crate_dir, free_port, Gateway, Sipp};
 use socket2::{Domain, Socket, Type};
 use std::fs;
 use std::io::{ErrorKind, Read};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 const NOFILE: u64 = 1024;
@@ -33,56 +32,6 @@ fn config(dir: &Path, seat_port: u16) -> PathBuf {
     let path = dir.join("siaga.toml");
     fs::write(&path, text).unwrap();
     path
-}
-
-/// A SIPp process run in its own temporary directory.
-struct Sipp {
-    child: Child,
-    out: PathBuf,
-    dir: tempfile::TempDir,
-}
-
-impl Sipp {
-    fn spawn(args: &str) -> Sipp {
-        let dir = tempfile::tempdir().unwrap();
-        let out = dir.path().join("sipp.out");
-        let child = Command::new(require_tool("sipp"))
-            .args(args.split_whitespace())
-            .args(["-nostdin", "-trace_err", "-error_file"])
-            .arg(dir.path().join("errors.log"))
-            .current_dir(dir.path())
-            .stdin(Stdio::null())
-            .stdout(fs::File::create(&out).unwrap())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start sipp");
-        Sipp { child, out, dir }
-    }
-
-    fn wait(mut self, limit: Duration) -> (Option<i32>, String) {
-        let deadline = Instant::now() + limit;
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return (
-                    status.code(),
-                    fs::read_to_string(&self.out).unwrap_or_default(),
-                );
-            }
-            if Instant::now() > deadline {
-                let _ = self.child.kill();
-                let _ = self.child.wait();
-                return (None, fs::read_to_string(&self.out).unwrap_or_default());
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Sipp {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// An idle TCP connection from `source` to `to`, non-blocking.
@@ -141,7 +90,7 @@ fn idle_tcp_flood_at_1024_open_files_leaves_112_working_and_is_closed_within_35_
     let open_time = opened.elapsed();
 
     // A speaking 112 caller reaches the seat while they are open.
-    let seat = Sipp::spawn(&format!(
+    let seat = Sipp::spawn_line(&format!(
         "-sf {} -i 127.0.0.1 -p {seat_port} -mi 127.0.0.1 -mp {} -rtp_echo -m 1 -timeout 60s",
         crate_dir().join("fixtures/sipp/seat_answer.xml").display(),
         free_port()
@@ -156,11 +105,11 @@ fn idle_tcp_flood_at_1024_open_files_leaves_112_working_and_is_closed_within_35_
                 crate_dir().join("fixtures/audio/speech.pcap").display()
             ),
         );
-    fs::write(seat.dir.path().join("trunk.xml"), scenario).unwrap();
-    let trunk = Sipp::spawn(&format!(
+    fs::write(seat.dir().join("trunk.xml"), scenario).unwrap();
+    let trunk = Sipp::spawn_line(&format!(
         "{} -sf {} -s 112 -i 127.0.0.1 -p {} -mi 127.0.0.1 -mp {} -m 1 -timeout 60s -timeout_error -recv_timeout 40000",
         gw.sip,
-        seat.dir.path().join("trunk.xml").display(),
+        seat.dir().join("trunk.xml").display(),
         free_port(),
         free_port()
     ));

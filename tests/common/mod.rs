@@ -708,3 +708,74 @@ pub(crate) fn write_tone_wav(path: &Path, hz: f64, seconds: u32) {
     }
     fs::write(path, bytes).expect("tone.wav");
 }
+
+/// A SIPp process started in its own temporary folder, where `fixtures` links to the crate's
+/// (scenarios name `fixtures/audio/*.pcap` relative to the folder SIPp runs in), so every file
+/// SIPp writes (error logs, statistics) stays out of the repository. Killed on drop.
+pub(crate) struct Sipp {
+    child: Child,
+    out: PathBuf,
+    dir: TempDir,
+}
+
+impl Sipp {
+    /// Starts `sipp ARGS -nostdin -trace_err -error_file <dir>/errors.log` in the folder.
+    pub(crate) fn spawn(args: &[String]) -> Sipp {
+        let dir = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(crate_dir().join("fixtures"), dir.path().join("fixtures"))
+            .expect("link fixtures into the SIPp folder");
+        let out = dir.path().join("sipp.out");
+        let child = Command::new(require_tool("sipp"))
+            .args(args)
+            .args(["-nostdin", "-trace_err", "-error_file"])
+            .arg(dir.path().join("errors.log"))
+            .current_dir(dir.path())
+            .stdin(Stdio::null())
+            .stdout(fs::File::create(&out).unwrap())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start sipp");
+        Sipp { child, out, dir }
+    }
+
+    /// [`Sipp::spawn`] with a command line split at white space.
+    pub(crate) fn spawn_line(args: &str) -> Sipp {
+        Sipp::spawn(
+            &args
+                .split_whitespace()
+                .map(String::from)
+                .collect::<Vec<_>>(),
+        )
+    }
+
+    /// The folder SIPp runs in (scenarios written there can be named by relative path).
+    pub(crate) fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Waits for the exit code (bounded; killed past `limit`), returns it with SIPp's
+    /// output and, after an exit, its error log.
+    pub(crate) fn wait(mut self, limit: Duration) -> (Option<i32>, String) {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                let mut out = fs::read_to_string(&self.out).unwrap_or_default();
+                out.push_str(&read_lossy(&self.dir.path().join("errors.log")));
+                return (status.code(), out);
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                return (None, fs::read_to_string(&self.out).unwrap_or_default());
+            }
+            sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Sipp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
