@@ -61,6 +61,22 @@ fn config_with_seats(dir: &Path, seats: &[(&str, Option<u16>)]) -> PathBuf {
     path
 }
 
+/// config/siaga.toml with static seats `seat1`..`seatN`, all at one SIPp UAS on `port`.
+fn config_with_static_seats(dir: &Path, n: u32, port: u16) -> PathBuf {
+    let names: Vec<String> = (1..=n).map(|n| format!("seat{n}")).collect();
+    let seats: Vec<(&str, Option<u16>)> = names.iter().map(|n| (n.as_str(), Some(port))).collect();
+    config_with_seats(dir, &seats)
+}
+
+/// The Call-IDs SIPp's `-trace_logs` log (`trunk_short.xml`) names as completed, in order.
+fn completed_calls(log: &Path) -> Vec<String> {
+    fs::read_to_string(log)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.split("completed ").nth(1).map(|id| id.trim().to_string()))
+        .collect()
+}
+
 /// (seat, state, end_reason, ended_by, media JSON, wait ms from received to answered)
 type Row = (
     Option<String>,
@@ -238,11 +254,7 @@ fn baresip_seat_registers_and_answers() {
 fn kill9_while_calls_run_loses_no_completed_call() {
     let tmp = tempfile::tempdir().unwrap();
     let seat_port = free_port();
-    let seats: Vec<(String, Option<u16>)> = (1..=6)
-        .map(|n| (format!("seat{n}"), Some(seat_port)))
-        .collect();
-    let seat_refs: Vec<(&str, Option<u16>)> = seats.iter().map(|(n, p)| (n.as_str(), *p)).collect();
-    let config = config_with_seats(tmp.path(), &seat_refs);
+    let config = config_with_static_seats(tmp.path(), 6, seat_port);
     let store = tmp.path().join("records.sqlite");
     let store_env = store.display().to_string();
     let env = [
@@ -267,19 +279,12 @@ fn kill9_while_calls_run_loses_no_completed_call() {
     );
     // Let calls complete, then crash the gateway in the middle of the traffic.
     let deadline = Instant::now() + Duration::from_secs(30);
-    let completed = |log: &Path| -> Vec<String> {
-        fs::read_to_string(log)
-            .unwrap_or_default()
-            .lines()
-            .filter_map(|l| l.split("completed ").nth(1).map(|id| id.trim().to_string()))
-            .collect()
-    };
-    while completed(&log).len() < 25 && Instant::now() < deadline {
+    while completed_calls(&log).len() < 25 && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(100));
     }
     gw.kill9();
     drop(trunk);
-    let done = completed(&log);
+    let done = completed_calls(&log);
     assert!(
         done.len() >= 25,
         "only {} calls completed before the crash",
@@ -596,11 +601,7 @@ fn a_registered_seat_is_rung_after_a_restart_without_registering_again() {
 fn backup_during_call_load_keeps_every_finished_call() {
     let tmp = tempfile::tempdir().unwrap();
     let seat_port = free_port();
-    let seats: Vec<(String, Option<u16>)> = (1..=4)
-        .map(|n| (format!("seat{n}"), Some(seat_port)))
-        .collect();
-    let seat_refs: Vec<(&str, Option<u16>)> = seats.iter().map(|(n, p)| (n.as_str(), *p)).collect();
-    let config = config_with_seats(tmp.path(), &seat_refs);
+    let config = config_with_static_seats(tmp.path(), 4, seat_port);
     let store = tmp.path().join("records.sqlite");
     let store_env = store.display().to_string();
     let env = [
@@ -623,18 +624,11 @@ fn backup_during_call_load_keeps_every_finished_call() {
         60,
         &format!("-d 300 -trace_logs -log_file {}", log.display()),
     );
-    let completed = |log: &Path| -> Vec<String> {
-        fs::read_to_string(log)
-            .unwrap_or_default()
-            .lines()
-            .filter_map(|l| l.split("completed ").nth(1).map(|id| id.trim().to_string()))
-            .collect()
-    };
     let deadline = Instant::now() + Duration::from_secs(30);
-    while completed(&log).len() < 15 && Instant::now() < deadline {
+    while completed_calls(&log).len() < 15 && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(100));
     }
-    let done = completed(&log);
+    let done = completed_calls(&log);
     assert!(done.len() >= 15, "only {} calls completed", done.len());
     // The record writer commits in groups of a few ms: give the last BYEs their commit.
     std::thread::sleep(Duration::from_millis(300));
