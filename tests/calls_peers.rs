@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{crate_dir, free_port, require_tool, Baresip, Gateway, Sipp};
+use common::{crate_dir, free_port, http_get, require_tool, Baresip, Gateway, Sipp};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -751,22 +751,4 @@ fn metrics_move_with_a_call_and_pass_promtool() {
         String::from_utf8_lossy(&checked.stderr)
     );
     gw.stop();
-}
-
-/// A plain HTTP/1.1 GET on loopback; the body.
-fn http_get(api: std::net::SocketAddr, path: &str) -> String {
-    use std::io::{Read, Write};
-    let mut s = std::net::TcpStream::connect(api).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\n\r\n",
-        api.port()
-    )
-    .unwrap();
-    let mut out = String::new();
-    s.read_to_string(&mut out).unwrap();
-    let (head, body) = out.split_once("\r\n\r\n").unwrap_or((&out, ""));
-    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
-    body.to_string()
 }

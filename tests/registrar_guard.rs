@@ -198,6 +198,13 @@ fn distributed_guessing_then_the_right_password_from_a_new_source() {
     assert_eq!(own.login("seat2", "siaga-seat2", WAIT), Some(200));
     let log = gw.log();
     assert!(log.contains("ALARM: password guessing"), "{log}");
+    // ...and the alarm reaches monitoring too.
+    let page = common::http_get(gw.api, "/metrics");
+    let alarms = page
+        .lines()
+        .find_map(|l| l.strip_prefix("siaga_registrar_distributed_alarms_total "))
+        .and_then(|v| v.parse::<u64>().ok());
+    assert!(alarms.is_some_and(|n| n >= 1), "{page}");
     gw.stop();
 }
 

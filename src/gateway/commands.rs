@@ -49,6 +49,7 @@ pub fn answer(endpoint: &mut Endpoint, now: Instant, command: Command) {
                     transactions: endpoint.transactions(),
                     calls: endpoint.calls().len(),
                     location: endpoint.calls().location_stats(),
+                    registrar: endpoint.registrar().stats(),
                 },
             );
         }

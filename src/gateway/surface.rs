@@ -125,6 +125,9 @@ pub struct GatewayStats {
     pub calls: usize,
     /// Location counters (PIDF-LO read / malformed, AML taken, attached).
     pub location: super::b2bua::LocationStats,
+    /// Registrar counters: password guessing, alarms, allow lists, binding moves (issue 10).
+    #[serde(skip)]
+    pub registrar: crate::sip::registrar::RegistrarStats,
 }
 
 /// Something that happened in the gateway, in the order it happened.

@@ -274,6 +274,19 @@ impl GatewayMetrics {
                 "Live B2BUA calls.",
                 i64::try_from(s.calls).unwrap_or(i64::MAX),
             );
+            // Issue 10: guessing and alarms are visible to monitoring, not only in the log.
+            let r = &s.registrar;
+            for (name, help, v) in [
+                ("siaga_registrar_auth_failures_total", "Seat REGISTERs with a wrong password (evaluated).", r.guard.failures),
+                ("siaga_registrar_refused_unevaluated_total", "Seat REGISTERs refused without checking the password (slowed, silenced or protected).", r.guard.refused_unevaluated),
+                ("siaga_registrar_distributed_alarms_total", "Alarms: one seat saw failed passwords from many sources.", r.guard.distributed_alarms),
+                ("siaga_registrar_protections_total", "Times a seat entered protection against guessing from many sources.", r.guard.protections),
+                ("siaga_registrar_unknown_nonces_total", "Credentials with a nonce not issued to that source (challenged again).", r.unknown_nonces),
+                ("siaga_registrar_outside_allow_from_total", "REGISTERs refused by an allow_from list.", r.outside_allow_from),
+                ("siaga_registrar_binding_moves_total", "Seat bindings that moved to a new source address.", r.binding_moves),
+            ] {
+                page.counter(name, help, &c(v));
+            }
         }
         page.finish()
     }

@@ -136,10 +136,12 @@ mod gateway_events {
             }
         }
         assert_eq!(m.calls_in_progress.get(), 0);
-        let page = m.render(Some(&GatewayStats {
+        let mut stats = GatewayStats {
             received: 7,
             ..GatewayStats::default()
-        }));
+        };
+        stats.registrar.guard.distributed_alarms = 2;
+        let page = m.render(Some(&stats));
         for line in [
             "siaga_calls_received_total 1",
             "siaga_calls_ended_total{reason=\"media_timeout\"} 1",
@@ -151,6 +153,7 @@ mod gateway_events {
             "siaga_queue_wait_seconds_bucket{le=\"2\"} 1",
             "siaga_seats{state=\"available\"} 0",
             "siaga_sip_messages_received_total 7",
+            "siaga_registrar_distributed_alarms_total 2",
         ] {
             assert!(page.lines().any(|l| l == line), "missing {line}\n{page}");
         }
